@@ -1,0 +1,1 @@
+"""graph-photos: the app's code, imported by every function folder."""

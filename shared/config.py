@@ -1,0 +1,191 @@
+"""Settings, read once from the environment into typed objects.
+
+This is the only module that looks at environment variables, and it does so only when
+``load_settings`` is called with a mapping (``os.environ`` in the app, a plain dict in tests).
+A missing or contradictory setting raises ``ConfigError`` naming the setting; the service
+then fails closed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEFAULT_CONNECTION_STRING = "UseDevelopmentStorage=true"
+DEFAULT_TABLE_NAME = "ProfilePhotos"
+DEFAULT_CLOCK_SKEW_SECONDS = 300
+
+_TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+_TENANT_ID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or contradicts another one."""
+
+
+def _mask(value: str | None) -> str:
+    return "None" if value is None else "'***'"
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where photos are stored: a connection string, or a table endpoint reached with an identity."""
+
+    connection_string: str | None = field(default=DEFAULT_CONNECTION_STRING, repr=False)
+    table_service_uri: str | None = None
+    client_id: str | None = None
+    table_name: str = DEFAULT_TABLE_NAME
+
+    def __repr__(self) -> str:
+        return (
+            f"StorageSettings(connection_string={_mask(self.connection_string)}, "
+            f"table_service_uri={self.table_service_uri!r}, client_id={self.client_id!r}, "
+            f"table_name={self.table_name!r})"
+        )
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Which tokens are accepted: audiences, issuers, where the signing keys are, clock leeway."""
+
+    audiences: tuple[str, ...]
+    issuers: tuple[str, ...]
+    jwks_uri: str
+    tenant_id: str | None = None
+    clock_skew_seconds: int = DEFAULT_CLOCK_SKEW_SECONDS
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage: StorageSettings
+    auth: AuthSettings
+
+
+def _get(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name)
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
+def _load_storage(environ: Mapping[str, str]) -> StorageSettings:
+    connection_string = _get(environ, "PHOTOS_STORAGE")
+    service_uri = _get(environ, "PHOTOS_STORAGE__tableServiceUri")
+    client_id = _get(environ, "PHOTOS_STORAGE__clientId")
+    table_name = _get(environ, "PHOTOS_TABLE_NAME") or DEFAULT_TABLE_NAME
+    if not _TABLE_NAME.match(table_name):
+        raise ConfigError(
+            "PHOTOS_TABLE_NAME must be 3-63 letters or digits starting with a letter, "
+            f"got {table_name!r}"
+        )
+    if service_uri is not None:
+        if connection_string is not None:
+            raise ConfigError(
+                "PHOTOS_STORAGE and PHOTOS_STORAGE__tableServiceUri are both set; "
+                "set one: a connection string or an identity-based table endpoint"
+            )
+        if not service_uri.lower().startswith(("https://", "http://")):
+            raise ConfigError("PHOTOS_STORAGE__tableServiceUri must be an https:// URL")
+        return StorageSettings(
+            connection_string=None,
+            table_service_uri=service_uri,
+            client_id=client_id,
+            table_name=table_name,
+        )
+    if client_id is not None:
+        raise ConfigError(
+            "PHOTOS_STORAGE__clientId is set without PHOTOS_STORAGE__tableServiceUri; "
+            "the managed identity is only used with an identity-based connection"
+        )
+    return StorageSettings(
+        connection_string=connection_string or DEFAULT_CONNECTION_STRING,
+        table_name=table_name,
+    )
+
+
+def _load_auth(environ: Mapping[str, str]) -> AuthSettings:
+    audiences_raw = _get(environ, "AUTH_AUDIENCES")
+    if audiences_raw is None:
+        raise ConfigError("AUTH_AUDIENCES is required: the accepted token audiences, comma-separated")
+    audiences = tuple(a.strip() for a in audiences_raw.split(",") if a.strip())
+    if not audiences:
+        raise ConfigError("AUTH_AUDIENCES is required: the accepted token audiences, comma-separated")
+
+    skew_raw = _get(environ, "AUTH_CLOCK_SKEW_SECONDS")
+    skew = DEFAULT_CLOCK_SKEW_SECONDS
+    if skew_raw is not None:
+        try:
+            skew = int(skew_raw)
+        except ValueError:
+            raise ConfigError(f"AUTH_CLOCK_SKEW_SECONDS must be an integer, got {skew_raw!r}") from None
+        if not 0 <= skew <= 3600:
+            raise ConfigError("AUTH_CLOCK_SKEW_SECONDS must be between 0 and 3600")
+
+    tenant = _get(environ, "AUTH_TENANT_ID")
+    issuer = _get(environ, "AUTH_ISSUER")
+    jwks_uri = _get(environ, "AUTH_JWKS_URI")
+
+    if tenant is not None:
+        if issuer is not None or jwks_uri is not None:
+            raise ConfigError(
+                "AUTH_TENANT_ID cannot be combined with AUTH_ISSUER / AUTH_JWKS_URI; "
+                "use the tenant, or a custom issuer and its JWKS"
+            )
+        if not _TENANT_ID.match(tenant):
+            raise ConfigError(f"AUTH_TENANT_ID must be a tenant GUID, got {tenant!r}")
+        tenant = tenant.lower()
+        return AuthSettings(
+            audiences=audiences,
+            issuers=(
+                f"https://login.microsoftonline.com/{tenant}/v2.0",
+                f"https://sts.windows.net/{tenant}/",
+            ),
+            jwks_uri=f"https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys",
+            tenant_id=tenant,
+            clock_skew_seconds=skew,
+        )
+
+    if issuer is None or jwks_uri is None:
+        missing = "AUTH_ISSUER" if issuer is None else "AUTH_JWKS_URI"
+        raise ConfigError(
+            f"{missing} is required: set AUTH_TENANT_ID for Entra ID, "
+            "or both AUTH_ISSUER and AUTH_JWKS_URI for another issuer"
+        )
+    _check_jwks_uri(jwks_uri)
+    return AuthSettings(
+        audiences=audiences,
+        issuers=(issuer,),
+        jwks_uri=jwks_uri,
+        clock_skew_seconds=skew,
+    )
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_jwks_uri(uri: str) -> None:
+    lower = uri.lower()
+    if lower.startswith("https://"):
+        return
+    if lower.startswith("http://"):
+        if _is_loopback(urlsplit(uri).hostname):
+            return
+        raise ConfigError("AUTH_JWKS_URI may use http:// only on loopback; use https://")
+    if "://" in lower and not lower.startswith("file://"):
+        raise ConfigError("AUTH_JWKS_URI must be an https:// URL, a loopback http:// URL or a file path")
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Build the typed settings from ``environ``; raise ``ConfigError`` naming any bad setting."""
+    return Settings(storage=_load_storage(environ), auth=_load_auth(environ))

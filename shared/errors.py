@@ -1,0 +1,115 @@
+"""Graph-format errors.
+
+Every failure the service reports is a ``GraphError`` raised where it is found and turned
+into Graph's JSON error in exactly one place (``shared.http.render_error``)::
+
+    GraphError (status, code, message, headers)
+    ├── BadRequest                    400 BadRequest
+    ├── InvalidAuthenticationToken    401 InvalidAuthenticationToken + WWW-Authenticate
+    ├── AuthorizationRequestDenied    403 Authorization_RequestDenied
+    ├── NotFound                      404 ResourceNotFound
+    ├── MethodNotAllowed              405 MethodNotAllowed
+    ├── Conflict                      409 Conflict
+    ├── RequestEntityTooLarge         413 RequestEntityTooLarge
+    ├── UnsupportedMediaType          415 UnsupportedMediaType
+    ├── UnprocessableEntity           422 UnprocessableEntity
+    ├── InternalServerError           500 InternalServerError (generic message only)
+    └── ServiceUnavailable            503 ServiceUnavailable + Retry-After
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class GraphError(Exception):
+    """A failure with the HTTP status, Graph error code and message the caller sees."""
+
+    status: int = 500
+    code: str = "InternalServerError"
+
+    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers: dict[str, str] = dict(headers or {})
+
+
+class BadRequest(GraphError):
+    status = 400
+    code = "BadRequest"
+
+
+def _quote(value: str) -> str:
+    """An RFC 7230 quoted-string for an auth-param value."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class InvalidAuthenticationToken(GraphError):
+    """401. ``token_presented`` decides the RFC 6750 ``WWW-Authenticate`` form."""
+
+    status = 401
+    code = "InvalidAuthenticationToken"
+
+    def __init__(self, message: str, *, token_presented: bool, realm: str = "graph-photos") -> None:
+        challenge = f"Bearer realm={_quote(realm)}"
+        if token_presented:
+            challenge += f', error="invalid_token", error_description={_quote(message)}'
+        super().__init__(message, headers={"WWW-Authenticate": challenge})
+        self.token_presented = token_presented
+
+
+class AuthorizationRequestDenied(GraphError):
+    status = 403
+    code = "Authorization_RequestDenied"
+
+    def __init__(self, message: str = "Insufficient privileges to complete the operation.") -> None:
+        super().__init__(message)
+
+
+class NotFound(GraphError):
+    status = 404
+    code = "ResourceNotFound"
+
+
+class MethodNotAllowed(GraphError):
+    status = 405
+    code = "MethodNotAllowed"
+
+
+class Conflict(GraphError):
+    status = 409
+    code = "Conflict"
+
+
+class RequestEntityTooLarge(GraphError):
+    status = 413
+    code = "RequestEntityTooLarge"
+
+
+class UnsupportedMediaType(GraphError):
+    status = 415
+    code = "UnsupportedMediaType"
+
+
+class UnprocessableEntity(GraphError):
+    status = 422
+    code = "UnprocessableEntity"
+
+
+class InternalServerError(GraphError):
+    status = 500
+    code = "InternalServerError"
+
+    def __init__(self, message: str = "An unexpected error occurred while processing the request.") -> None:
+        super().__init__(message)
+
+
+class ServiceUnavailable(GraphError):
+    """503 with an integer ``Retry-After`` (seconds)."""
+
+    status = 503
+    code = "ServiceUnavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after)))})
+        self.retry_after = max(1, int(retry_after))
