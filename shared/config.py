@@ -9,6 +9,7 @@ then fails closed.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -189,3 +190,8 @@ def _check_jwks_uri(uri: str) -> None:
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Build the typed settings from ``environ``; raise ``ConfigError`` naming any bad setting."""
     return Settings(storage=_load_storage(environ), auth=_load_auth(environ))
+
+
+def load_process_settings() -> Settings:
+    """The settings of this process: its environment (app settings in Azure, local.settings.json locally)."""
+    return load_settings(os.environ)

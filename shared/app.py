@@ -1,0 +1,102 @@
+"""The app: one ``PhotoService`` per process, built lazily from the environment.
+
+A request flows one way: request ids → authenticate → resolve the target user and authorize
+→ parse and validate the body → ``PhotoStore.add`` → ``201``. Failures are ``GraphError``s
+raised where they are found and rendered here, in one place; anything else is logged with
+its traceback and answered with a generic ``500``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import azure.functions as func
+
+from shared.auth import TokenValidator, authorize, resolve_user
+from shared.body import parse_photo
+from shared.config import ConfigError, Settings, load_process_settings
+from shared.errors import GraphError, InternalServerError
+from shared.http import RequestIds, json_response, render_error, request_ids
+from shared.keys import JwksKeySource
+from shared.paths import parse_photos_target, photo_entity_context, photo_url, service_root
+from shared.store import PhotoStore, create_table_client
+
+logger = logging.getLogger("graph_photos")
+
+
+class PhotoService:
+    """The operations, over a token validator and a photo store handed in."""
+
+    def __init__(self, validator: TokenValidator, store: PhotoStore) -> None:
+        self._validator = validator
+        self._store = store
+
+    async def add_photo(self, req: func.HttpRequest, ids: RequestIds) -> func.HttpResponse:
+        principal = await self._validator.validate(req.headers.get("Authorization"))
+        target = req.route_params.get("target", "")
+        user = resolve_user(principal, parse_photos_target(target).user)
+        authorize(principal, user, "add")
+        photo_in = parse_photo(req.headers.get("Content-Type"), req.get_body())
+        photo = await self._store.add(user.key, user.name, photo_in, request_id=ids.request_id)
+        root = service_root(req.url, target)
+        body = {"@odata.context": photo_entity_context(root, user.name), **photo.to_graph()}
+        location = photo_url(root, user.name, photo.id)
+        return json_response(201, body, ids, {"Location": location})
+
+
+def build_service(settings: Settings) -> PhotoService:
+    """The production wiring: JWKS keys over HTTPS (or a file), Table Storage."""
+    keys = JwksKeySource(settings.auth.jwks_uri)
+    validator = TokenValidator(settings.auth, keys)
+    store = PhotoStore(create_table_client(settings.storage))
+    return PhotoService(validator, store)
+
+
+Operation = Callable[[PhotoService, func.HttpRequest, RequestIds], Awaitable[func.HttpResponse]]
+
+
+class PhotoApp:
+    """Builds the service on first use (never at import) and renders every failure."""
+
+    def __init__(
+        self,
+        load: Callable[[], Settings] = load_process_settings,
+        factory: Callable[[Settings], PhotoService] = build_service,
+    ) -> None:
+        self._load = load
+        self._factory = factory
+        self._service: PhotoService | None = None
+        self._lock = asyncio.Lock()
+
+    async def _get_service(self) -> PhotoService:
+        if self._service is None:
+            async with self._lock:
+                if self._service is None:
+                    try:
+                        settings = self._load()
+                    except ConfigError as error:
+                        logger.error("graph-photos is misconfigured: %s", error)
+                        raise InternalServerError("The service is not configured correctly.") from None
+                    self._service = self._factory(settings)
+        return self._service
+
+    async def handle(self, operation: Operation, req: func.HttpRequest) -> func.HttpResponse:
+        ids = request_ids(req.headers)
+        try:
+            service = await self._get_service()
+            return await operation(service, req, ids)
+        except GraphError as error:
+            if error.status >= 500:
+                logger.warning("request %s failed: %s %s", ids.request_id, error.code, error.message)
+            return render_error(error, ids)
+        except Exception:
+            logger.exception("request %s failed with an unexpected error", ids.request_id)
+            return render_error(InternalServerError(), ids)
+
+    async def add_photo(self, req: func.HttpRequest) -> func.HttpResponse:
+        return await self.handle(PhotoService.add_photo, req)
+
+
+photo_app = PhotoApp()

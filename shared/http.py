@@ -1,0 +1,69 @@
+"""HTTP edges: request ids, JSON responses, and the one place a GraphError becomes a response."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import azure.functions as func
+
+from shared.errors import GraphError
+
+JSON_MIMETYPE = "application/json"
+# A client-request-id is echoed only when it is a sane token; otherwise the request-id stands in.
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-{}]{1,128}$")
+
+
+@dataclass(frozen=True)
+class RequestIds:
+    request_id: str
+    client_request_id: str
+
+    def headers(self) -> dict[str, str]:
+        return {"request-id": self.request_id, "client-request-id": self.client_request_id}
+
+
+def request_ids(headers: Mapping[str, str]) -> RequestIds:
+    """A new request-id, and the caller's client-request-id echoed (else the request-id)."""
+    request_id = str(uuid.uuid4())
+    client_value = (headers.get("client-request-id") or "").strip()
+    if not _CLIENT_REQUEST_ID.match(client_value):
+        client_value = request_id
+    return RequestIds(request_id=request_id, client_request_id=client_value)
+
+
+def json_response(
+    status: int,
+    body: Mapping[str, object],
+    ids: RequestIds,
+    headers: Mapping[str, str] | None = None,
+) -> func.HttpResponse:
+    all_headers = {**(headers or {}), **ids.headers()}
+    return func.HttpResponse(
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers=all_headers,
+        mimetype=JSON_MIMETYPE,
+        charset="utf-8",
+    )
+
+
+def render_error(error: GraphError, ids: RequestIds, *, now: datetime | None = None) -> func.HttpResponse:
+    """Graph's JSON error for ``error``, with its status and headers."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    body = {
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "innerError": {
+                "date": moment.strftime("%Y-%m-%dT%H:%M:%S"),
+                "request-id": ids.request_id,
+                "client-request-id": ids.client_request_id,
+            },
+        }
+    }
+    return json_response(error.status, body, ids, error.headers)
