@@ -78,7 +78,9 @@ class PhotoApp:
                         settings = self._load()
                     except ConfigError as error:
                         logger.error("graph-photos is misconfigured: %s", error)
-                        raise InternalServerError("The service is not configured correctly.") from None
+                        raise InternalServerError(
+                            "The service is not configured correctly."
+                        ) from None
                     self._service = self._factory(settings)
         return self._service
 
@@ -89,7 +91,9 @@ class PhotoApp:
             return await operation(service, req, ids)
         except GraphError as error:
             if error.status >= 500:
-                logger.warning("request %s failed: %s %s", ids.request_id, error.code, error.message)
+                logger.warning(
+                    "request %s failed: %s %s", ids.request_id, error.code, error.message
+                )
             return render_error(error, ids)
         except Exception:
             logger.exception("request %s failed with an unexpected error", ids.request_id)

@@ -110,10 +110,14 @@ def _load_storage(environ: Mapping[str, str]) -> StorageSettings:
 def _load_auth(environ: Mapping[str, str]) -> AuthSettings:
     audiences_raw = _get(environ, "AUTH_AUDIENCES")
     if audiences_raw is None:
-        raise ConfigError("AUTH_AUDIENCES is required: the accepted token audiences, comma-separated")
+        raise ConfigError(
+            "AUTH_AUDIENCES is required: the accepted token audiences, comma-separated"
+        )
     audiences = tuple(a.strip() for a in audiences_raw.split(",") if a.strip())
     if not audiences:
-        raise ConfigError("AUTH_AUDIENCES is required: the accepted token audiences, comma-separated")
+        raise ConfigError(
+            "AUTH_AUDIENCES is required: the accepted token audiences, comma-separated"
+        )
 
     skew_raw = _get(environ, "AUTH_CLOCK_SKEW_SECONDS")
     skew = DEFAULT_CLOCK_SKEW_SECONDS
@@ -121,7 +125,9 @@ def _load_auth(environ: Mapping[str, str]) -> AuthSettings:
         try:
             skew = int(skew_raw)
         except ValueError:
-            raise ConfigError(f"AUTH_CLOCK_SKEW_SECONDS must be an integer, got {skew_raw!r}") from None
+            raise ConfigError(
+                f"AUTH_CLOCK_SKEW_SECONDS must be an integer, got {skew_raw!r}"
+            ) from None
         if not 0 <= skew <= 3600:
             raise ConfigError("AUTH_CLOCK_SKEW_SECONDS must be between 0 and 3600")
 
@@ -184,7 +190,9 @@ def _check_jwks_uri(uri: str) -> None:
             return
         raise ConfigError("AUTH_JWKS_URI may use http:// only on loopback; use https://")
     if "://" in lower and not lower.startswith("file://"):
-        raise ConfigError("AUTH_JWKS_URI must be an https:// URL, a loopback http:// URL or a file path")
+        raise ConfigError(
+            "AUTH_JWKS_URI must be an https:// URL, a loopback http:// URL or a file path"
+        )
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

@@ -100,7 +100,9 @@ class InternalServerError(GraphError):
     status = 500
     code = "InternalServerError"
 
-    def __init__(self, message: str = "An unexpected error occurred while processing the request.") -> None:
+    def __init__(
+        self, message: str = "An unexpected error occurred while processing the request."
+    ) -> None:
         super().__init__(message)
 
 

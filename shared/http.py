@@ -52,7 +52,9 @@ def json_response(
     )
 
 
-def render_error(error: GraphError, ids: RequestIds, *, now: datetime | None = None) -> func.HttpResponse:
+def render_error(
+    error: GraphError, ids: RequestIds, *, now: datetime | None = None
+) -> func.HttpResponse:
     """Graph's JSON error for ``error``, with its status and headers."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     body = {

@@ -18,7 +18,10 @@ from shared.paths import (
         ("me/photos/$ref", PhotosTarget(user=None, as_ref=True)),
         ("me/photos/$REF/", PhotosTarget(user=None, as_ref=True)),
         ("users/abc/photos", PhotosTarget(user="abc", as_ref=False)),
-        ("Users/Alice@Contoso.com/photos/$ref", PhotosTarget(user="Alice@Contoso.com", as_ref=True)),
+        (
+            "Users/Alice@Contoso.com/photos/$ref",
+            PhotosTarget(user="Alice@Contoso.com", as_ref=True),
+        ),
         (
             "users/bob_fabrikam.com#EXT#@contoso.onmicrosoft.com/photos",
             PhotosTarget(user="bob_fabrikam.com#EXT#@contoso.onmicrosoft.com", as_ref=False),
@@ -30,7 +33,8 @@ def test_photos_targets(target: str, expected: PhotosTarget) -> None:
 
 
 @pytest.mark.parametrize(
-    "target", ["", "me", "me/photos/x", "users/photos", "users/a/b/photos", "users/ /photos", "photos"]
+    "target",
+    ["", "me", "me/photos/x", "users/photos", "users/a/b/photos", "users/ /photos", "photos"],
 )
 def test_other_targets_are_not_found(target: str) -> None:
     with pytest.raises(NotFound):
@@ -41,8 +45,16 @@ def test_other_targets_are_not_found(target: str) -> None:
     ("url", "target", "root"),
     [
         ("http://localhost:7071/api/me/photos", "me/photos", "http://localhost:7071/api"),
-        ("http://localhost:7071/api/me/photos/%24ref?x=1", "me/photos/$ref", "http://localhost:7071/api"),
-        ("https://app.azurewebsites.net/api/users/a%23EXT%23%40b/photos/", "users/a#EXT#@b/photos", "https://app.azurewebsites.net/api"),
+        (
+            "http://localhost:7071/api/me/photos/%24ref?x=1",
+            "me/photos/$ref",
+            "http://localhost:7071/api",
+        ),
+        (
+            "https://app.azurewebsites.net/api/users/a%23EXT%23%40b/photos/",
+            "users/a#EXT#@b/photos",
+            "https://app.azurewebsites.net/api",
+        ),
         ("http://h/v1/me/photos", "me/photos", "http://h/v1"),
         ("http://h/me/photos", "me/photos", "http://h"),
     ],

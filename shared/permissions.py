@@ -1,0 +1,103 @@
+"""Who may do what: the target user of a request and the permission check (DESIGN.md).
+
+Pure functions over a validated ``Principal``; no I/O. A token is *delegated* when it carries
+``scp`` and *app-only* when ``idtyp`` is ``app``, or it has ``roles`` and no ``scp``
+(``Principal.app_only``). Delegated tokens are judged by their scopes, app-only tokens by
+their roles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal
+
+from shared.errors import AuthorizationRequestDenied, BadRequest, InvalidAuthenticationToken
+
+if TYPE_CHECKING:
+    from shared.auth import Principal
+
+Action = Literal["add", "read"]
+
+_ADD_OWN: Final = frozenset({"ProfilePhoto.ReadWrite.All", "User.ReadWrite", "User.ReadWrite.All"})
+_ADD_OTHER: Final = frozenset({"ProfilePhoto.ReadWrite.All", "User.ReadWrite.All"})
+_ADD_APP: Final = frozenset({"ProfilePhoto.ReadWrite.All", "User.ReadWrite.All"})
+
+DELEGATED_OWN: Final[dict[Action, frozenset[str]]] = {
+    "add": _ADD_OWN,
+    "read": _ADD_OWN
+    | {"User.Read", "User.ReadBasic.All", "User.Read.All", "ProfilePhoto.Read.All"},
+}
+"""Scopes that let a delegated caller act on their own photos."""
+
+DELEGATED_OTHER: Final[dict[Action, frozenset[str]]] = {
+    "add": _ADD_OTHER,
+    "read": _ADD_OTHER | {"User.ReadBasic.All", "User.Read.All", "ProfilePhoto.Read.All"},
+}
+"""Scopes that let a delegated caller act on another user's photos."""
+
+APP_ONLY: Final[dict[Action, frozenset[str]]] = {
+    "add": _ADD_APP,
+    "read": _ADD_APP | {"User.Read.All", "ProfilePhoto.Read.All"},
+}
+"""Application roles that let an app-only caller act on any user's photos."""
+
+ME_WITH_APP_ONLY = "/me request is only valid with delegated authentication flow."
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """The user a request is about.
+
+    ``key`` is the storage partition user (object id or UPN, lower-cased); ``name`` is how
+    the user appears in URLs and ``@odata.context`` (the caller's oid for ``/me`` and for
+    their own oid / UPN, else the path value as given).
+    """
+
+    key: str
+    name: str
+    is_self: bool
+
+
+def resolve_user(principal: Principal, path_user: str | None) -> UserRef:
+    """The target of ``/me`` (``path_user`` None) or ``/users/{path_user}``.
+
+    A delegated caller's own object id, or their UPN / preferred_username (case-insensitive),
+    names the same user as ``/me``.
+    """
+    if path_user is None:
+        if principal.app_only:
+            raise BadRequest(ME_WITH_APP_ONLY)
+        return _self_ref(principal)
+    if not path_user.strip():
+        raise BadRequest("The user in the request path is empty.")
+    if not principal.app_only and _is_own(principal, path_user):
+        return _self_ref(principal)
+    return UserRef(key=path_user.lower(), name=path_user, is_self=False)
+
+
+def authorize(principal: Principal, target: UserRef, action: Action) -> None:
+    """Raise ``AuthorizationRequestDenied`` unless the token grants ``action`` on ``target``."""
+    if principal.app_only:
+        granted, needed = principal.roles, APP_ONLY[action]
+    elif target.is_self:
+        granted, needed = principal.scopes, DELEGATED_OWN[action]
+    else:
+        granted, needed = principal.scopes, DELEGATED_OTHER[action]
+    if granted.isdisjoint(needed):
+        raise AuthorizationRequestDenied()
+
+
+def _self_ref(principal: Principal) -> UserRef:
+    if not principal.object_id:
+        # TokenValidator requires oid on delegated tokens; a Principal built elsewhere may not
+        raise InvalidAuthenticationToken(
+            "Access token is missing the 'oid' claim.", token_presented=True
+        )
+    return UserRef(key=principal.object_id.lower(), name=principal.object_id, is_self=True)
+
+
+def _is_own(principal: Principal, path_user: str) -> bool:
+    wanted = path_user.casefold()
+    if principal.object_id and principal.object_id.casefold() == wanted:
+        return True
+    return principal.upn is not None and principal.upn.casefold() == wanted

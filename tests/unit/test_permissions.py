@@ -1,0 +1,171 @@
+"""DESIGN.md's "Who may do what" table, cell by cell, and how the target user is resolved."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+
+from shared.auth import Principal, UserRef, authorize, resolve_user
+from shared.errors import AuthorizationRequestDenied, BadRequest
+
+OID = "A6F1BD1E-5C2B-4C47-9D0F-2A4F3F0A9E11"
+UPN = "AdeleV@Contoso.example"
+OTHER = "PattiF@contoso.example"
+
+ALL_PERMISSIONS = (
+    "ProfilePhoto.ReadWrite.All",
+    "User.ReadWrite",
+    "User.ReadWrite.All",
+    "User.Read",
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "ProfilePhoto.Read.All",
+    "Mail.Read",
+    "Directory.Read.All",
+)
+
+_ADD_OWN = {"ProfilePhoto.ReadWrite.All", "User.ReadWrite", "User.ReadWrite.All"}
+_ADD_OTHER = {"ProfilePhoto.ReadWrite.All", "User.ReadWrite.All"}
+_ADD_APP = {"ProfilePhoto.ReadWrite.All", "User.ReadWrite.All"}
+TABLE: dict[tuple[str, str], set[str]] = {
+    ("add", "own"): _ADD_OWN,
+    ("add", "other"): _ADD_OTHER,
+    ("add", "app"): _ADD_APP,
+    ("read", "own"): _ADD_OWN
+    | {"User.Read", "User.ReadBasic.All", "User.Read.All", "ProfilePhoto.Read.All"},
+    ("read", "other"): _ADD_OTHER
+    | {"User.ReadBasic.All", "User.Read.All", "ProfilePhoto.Read.All"},
+    ("read", "app"): _ADD_APP | {"User.Read.All", "ProfilePhoto.Read.All"},
+}
+
+
+def delegated(*scopes: str, upn: str | None = UPN) -> Principal:
+    return Principal(
+        object_id=OID,
+        tenant_id="t",
+        upn=upn,
+        scopes=frozenset(scopes),
+        roles=frozenset(),
+        app_only=False,
+        app_id="client",
+    )
+
+
+def app_only(*roles: str) -> Principal:
+    return Principal(
+        object_id="app-sp-oid",
+        tenant_id="t",
+        upn=None,
+        scopes=frozenset(),
+        roles=frozenset(roles),
+        app_only=True,
+        app_id="client",
+    )
+
+
+CELLS = [
+    (action, column, permission)
+    for action in ("add", "read")
+    for column in ("own", "other", "app")
+    for permission in ALL_PERMISSIONS
+]
+
+
+@pytest.mark.parametrize(("action", "column", "permission"), CELLS)
+def test_permissions_table(action: Literal["add", "read"], column: str, permission: str) -> None:
+    path_user: str | None = OTHER
+    if column == "app":
+        principal = app_only(permission)
+    else:
+        principal = delegated(permission)
+        path_user = None if column == "own" else OTHER
+    target = resolve_user(principal, path_user)
+    if permission in TABLE[(action, column)]:
+        authorize(principal, target, action)
+    else:
+        with pytest.raises(AuthorizationRequestDenied) as caught:
+            authorize(principal, target, action)
+        assert caught.value.status == 403
+        assert caught.value.message == "Insufficient privileges to complete the operation."
+
+
+@pytest.mark.parametrize("action", ["add", "read"])
+def test_no_permissions_at_all_is_denied(action: Literal["add", "read"]) -> None:
+    with pytest.raises(AuthorizationRequestDenied):
+        authorize(delegated(), resolve_user(delegated(), None), action)
+    with pytest.raises(AuthorizationRequestDenied):
+        authorize(app_only(), resolve_user(app_only(), OTHER), action)
+
+
+def test_app_only_scopes_do_not_count() -> None:
+    principal = Principal(
+        object_id=None,
+        tenant_id=None,
+        upn=None,
+        scopes=frozenset({"ProfilePhoto.ReadWrite.All"}),
+        roles=frozenset(),
+        app_only=True,
+        app_id=None,
+    )
+    with pytest.raises(AuthorizationRequestDenied):
+        authorize(principal, resolve_user(principal, OTHER), "add")
+
+
+def test_delegated_roles_do_not_count() -> None:
+    principal = Principal(
+        object_id=OID,
+        tenant_id=None,
+        upn=None,
+        scopes=frozenset(),
+        roles=frozenset({"ProfilePhoto.ReadWrite.All"}),
+        app_only=False,
+        app_id=None,
+    )
+    with pytest.raises(AuthorizationRequestDenied):
+        authorize(principal, resolve_user(principal, None), "add")
+
+
+def test_me_is_the_callers_object_id() -> None:
+    assert resolve_user(delegated(), None) == UserRef(key=OID.lower(), name=OID, is_self=True)
+
+
+@pytest.mark.parametrize("path_user", [OID, OID.lower(), UPN, UPN.upper(), UPN.lower()])
+def test_own_object_id_or_upn_is_me(path_user: str) -> None:
+    assert resolve_user(delegated(), path_user) == UserRef(key=OID.lower(), name=OID, is_self=True)
+
+
+def test_own_upn_with_user_readwrite_may_add() -> None:
+    principal = delegated("User.ReadWrite")
+    authorize(principal, resolve_user(principal, UPN.lower()), "add")
+
+
+def test_another_user_keeps_the_path_value() -> None:
+    assert resolve_user(delegated(), OTHER) == UserRef(key=OTHER.lower(), name=OTHER, is_self=False)
+
+
+def test_guest_upn_is_kept_as_given() -> None:
+    guest = "adele_contoso.example#EXT#@fabrikam.onmicrosoft.com"
+    assert resolve_user(delegated(), guest) == UserRef(key=guest.lower(), name=guest, is_self=False)
+
+
+def test_another_user_with_user_readwrite_is_denied() -> None:
+    principal = delegated("User.ReadWrite")
+    with pytest.raises(AuthorizationRequestDenied):
+        authorize(principal, resolve_user(principal, OTHER), "add")
+
+
+def test_me_with_app_only_token_is_bad_request() -> None:
+    with pytest.raises(BadRequest) as caught:
+        resolve_user(app_only("ProfilePhoto.ReadWrite.All"), None)
+    assert caught.value.message == "/me request is only valid with delegated authentication flow."
+
+
+def test_app_only_never_counts_as_self() -> None:
+    principal = app_only("ProfilePhoto.ReadWrite.All")
+    assert resolve_user(principal, "app-sp-oid").is_self is False
+
+
+def test_empty_path_user_is_bad_request() -> None:
+    with pytest.raises(BadRequest):
+        resolve_user(delegated(), " ")
