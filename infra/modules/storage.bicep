@@ -1,0 +1,113 @@
+// The storage account: the Functions host's storage (AzureWebJobsStorage, through the managed
+// identity), the deployment package container that `azd deploy` uploads to, and the photo table.
+// Shared-key access is off: every caller authenticates with Entra ID.
+
+@description('Name of the storage account (3-24 lower-case letters and digits, globally unique).')
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Azure region of the storage account.')
+param location string
+
+@description('Tags applied to the storage account.')
+param tags object = {}
+
+@description('Blob container that holds the function app\'s deployment package.')
+param deploymentContainerName string
+
+@description('Name of the table that stores the profile photos.')
+@minLength(3)
+@maxLength(63)
+param tableName string
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_LRS'
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+    encryption: {
+      keySource: 'Microsoft.Storage'
+      requireInfrastructureEncryption: true
+      services: {
+        blob: {
+          enabled: true
+          keyType: 'Account'
+        }
+        file: {
+          enabled: true
+          keyType: 'Account'
+        }
+        queue: {
+          enabled: true
+          keyType: 'Account'
+        }
+        table: {
+          enabled: true
+          keyType: 'Account'
+        }
+      }
+    }
+  }
+}
+
+resource blobServices 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
+}
+
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobServices
+  name: deploymentContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource tableServices 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource photosTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableServices
+  name: tableName
+}
+
+@description('Name of the storage account.')
+output name string = storage.name
+
+@description('Blob endpoint, e.g. https://<account>.blob.core.windows.net/.')
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+
+@description('Table endpoint without the trailing slash, e.g. https://<account>.table.core.windows.net.')
+output tableServiceUri string = 'https://${storage.name}.table.${environment().suffixes.storage}'
+
+@description('Name of the photo table.')
+output tableName string = photosTable.name
