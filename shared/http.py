@@ -14,6 +14,8 @@ import azure.functions as func
 from shared.errors import GraphError
 
 JSON_MIMETYPE = "application/json"
+# Graph's own JSON responses carry the OData metadata level and the charset.
+JSON_CONTENT_TYPE = "application/json; odata.metadata=minimal; charset=utf-8"
 # A client-request-id is echoed only when it is a sane token; otherwise the request-id stands in.
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-{}]{1,128}$")
 
@@ -42,7 +44,7 @@ def json_response(
     ids: RequestIds,
     headers: Mapping[str, str] | None = None,
 ) -> func.HttpResponse:
-    all_headers = {**(headers or {}), **ids.headers()}
+    all_headers = {**(headers or {}), **ids.headers(), "Content-Type": JSON_CONTENT_TYPE}
     return func.HttpResponse(
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         status_code=status,

@@ -31,7 +31,10 @@ def test_error_renders_in_graph_format_with_ids_and_headers() -> None:
     error = InvalidAuthenticationToken("Token has expired.", token_presented=True)
     response = render_error(error, ids, now=datetime(2026, 11, 27, 14, 0, 0, tzinfo=UTC))
     assert response.status_code == 401
-    assert response.mimetype == "application/json"
+    assert (
+        response.headers["Content-Type"]
+        == "application/json; odata.metadata=minimal; charset=utf-8"
+    )
     assert response.headers["request-id"] == "r-1"
     assert response.headers["client-request-id"] == "c-1"
     assert response.headers["WWW-Authenticate"].startswith("Bearer ")

@@ -1,0 +1,84 @@
+"""Shared fixtures for integration tests: Azurite, a fresh table per test, a PhotoStore.
+
+Nothing starts at import or collection time; only tests that ask for these fixtures start
+Azurite. Set ``GRAPH_PHOTOS_TEST_TABLE_CONNECTION`` to a Table Storage connection string to
+use an Azurite (or storage account) you run yourself instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from uuid import uuid4
+
+import pytest
+from azure.core.exceptions import AzureError
+from azure.data.tables.aio import TableClient
+
+from devtools.azurite import AzuriteProcess, start_azurite
+from shared.config import StorageSettings
+from shared.store import PhotoStore, create_table_client
+
+CONNECTION_ENV = "GRAPH_PHOTOS_TEST_TABLE_CONNECTION"
+
+
+@dataclass(frozen=True)
+class AzuriteEndpoint:
+    """Where the tests' Table Storage is; ``process`` is None when it is not ours to control."""
+
+    connection_string: str
+    process: AzuriteProcess | None
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteEndpoint]:
+    """Table Storage for the session: ``$GRAPH_PHOTOS_TEST_TABLE_CONNECTION``, or an Azurite."""
+    given = os.environ.get(CONNECTION_ENV, "").strip()
+    if given:
+        yield AzuriteEndpoint(connection_string=given, process=None)
+        return
+    process = start_azurite(location=tmp_path_factory.mktemp("azurite"))
+    try:
+        yield AzuriteEndpoint(connection_string=process.connection_string, process=process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def table_name() -> str:
+    """A table name no other test uses."""
+    return f"t{uuid4().hex}"
+
+
+@pytest.fixture
+def storage_settings(azurite: AzuriteEndpoint, table_name: str) -> StorageSettings:
+    return StorageSettings(connection_string=azurite.connection_string, table_name=table_name)
+
+
+@pytest.fixture
+async def table_client(storage_settings: StorageSettings) -> AsyncIterator[TableClient]:
+    """A client for this test's table (not created: the store creates it lazily)."""
+    client = create_table_client(storage_settings)
+    try:
+        yield client
+    finally:
+        with contextlib.suppress(AzureError):  # best effort: Azurite is throw-away anyway
+            await client.delete_table()
+        await client.close()
+
+
+@pytest.fixture
+async def photo_store(
+    storage_settings: StorageSettings, table_client: TableClient
+) -> AsyncIterator[PhotoStore]:
+    """A PhotoStore on this test's table, with its own client (as the app would have).
+
+    ``table_client`` is the test's view of the same table, and deletes it afterwards.
+    """
+    store = PhotoStore(create_table_client(storage_settings))
+    try:
+        yield store
+    finally:
+        await store.aclose()
