@@ -1,7 +1,8 @@
 """The app: one ``PhotoService`` per process, built lazily from the environment.
 
 A request flows one way: request ids → authenticate → resolve the target user and authorize
-→ parse and validate the body → ``PhotoStore.add`` → ``201``. Failures are ``GraphError``s
+→ parse and validate the body → ``PhotoStore.add`` → ``201``; reads and deletes go the same
+way to ``PhotoStore.list`` / ``get`` / ``delete`` (``200`` / ``204``). Failures are ``GraphError``s
 raised where they are found and rendered here, in one place; anything else is logged with
 its traceback and answered with a generic ``500``.
 """
@@ -18,10 +19,28 @@ from shared.auth import TokenValidator, authorize, resolve_user
 from shared.body import parse_photo
 from shared.config import ConfigError, Settings, load_process_settings
 from shared.errors import GraphError, InternalServerError
-from shared.http import RequestIds, json_response, render_error, request_ids
+from shared.http import RequestIds, empty_response, json_response, render_error, request_ids
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from shared.idempotency import parse_idempotency_key
 from shared.keys import JwksKeySource
-from shared.paths import parse_photos_target, photo_entity_context, photo_url, service_root
-from shared.store import PhotoStore, create_table_client
+from shared.paths import (
+    parse_photo_target,
+    parse_photos_target,
+    photo_entity_context,
+    photo_not_found,
+    photo_url,
+    photos_context,
+    service_root,
+    with_query,
+)
+from shared.query import (
+    encode_skiptoken,
+    next_page_query,
+    parse_item_options,
+    parse_list_options,
+    selected,
+)
+from shared.store import PhotoStore, open_photo_store, position_of
 
 logger = logging.getLogger("graph_photos")
 
@@ -39,18 +58,69 @@ class PhotoService:
         user = resolve_user(principal, parse_photos_target(target).user)
         authorize(principal, user, "add")
         photo_in = parse_photo(req.headers.get("Content-Type"), req.get_body())
-        photo = await self._store.add(user.key, user.name, photo_in, request_id=ids.request_id)
+        idempotency_key = parse_idempotency_key(req.headers.get(IDEMPOTENCY_HEADER))
+        photo = await self._store.add(
+            user.key,
+            user.name,
+            photo_in,
+            request_id=ids.request_id,
+            idempotency_key=idempotency_key,
+        )
         root = service_root(req.url, target)
         body = {"@odata.context": photo_entity_context(root, user.name), **photo.to_graph()}
         location = photo_url(root, user.name, photo.id)
         return json_response(201, body, ids, {"Location": location})
 
+    async def list_photos(self, req: func.HttpRequest, ids: RequestIds) -> func.HttpResponse:
+        principal = await self._validator.validate(req.headers.get("Authorization"))
+        target = req.route_params.get("target", "")
+        user = resolve_user(principal, parse_photos_target(target).user)
+        authorize(principal, user, "read")
+        options = parse_list_options(req.params)
+        page = await self._store.list(user.key, top=options.top, after=options.after)
+        root = service_root(req.url, target)
+        body: dict[str, object] = {
+            "@odata.context": photos_context(root, user.name, options.select)
+        }
+        if page.has_more:
+            skiptoken = encode_skiptoken(position_of(page.photos[-1]))
+            body["@odata.nextLink"] = with_query(req.url, next_page_query(req.params, skiptoken))
+        body["value"] = [selected(photo.to_graph(), options.select) for photo in page.photos]
+        return json_response(200, body, ids)
+
+    async def get_photo(self, req: func.HttpRequest, ids: RequestIds) -> func.HttpResponse:
+        principal = await self._validator.validate(req.headers.get("Authorization"))
+        target = req.route_params.get("target", "")
+        wanted = parse_photo_target(target)
+        user = resolve_user(principal, wanted.user)
+        authorize(principal, user, "read")
+        select = parse_item_options(req.params)
+        photo = await self._store.get(user.key, wanted.photo_id)
+        if photo is None:
+            raise photo_not_found(wanted.photo_id)
+        root = service_root(req.url, target)
+        context = photo_entity_context(root, user.name, select)
+        return json_response(
+            200, {"@odata.context": context, **selected(photo.to_graph(), select)}, ids
+        )
+
+    async def delete_photo(self, req: func.HttpRequest, ids: RequestIds) -> func.HttpResponse:
+        principal = await self._validator.validate(req.headers.get("Authorization"))
+        wanted = parse_photo_target(req.route_params.get("target", ""))
+        user = resolve_user(principal, wanted.user)
+        authorize(principal, user, "add")  # deleting needs what adding needs
+        if not await self._store.delete(user.key, wanted.photo_id):
+            raise photo_not_found(wanted.photo_id)
+        return empty_response(204, ids)
+
 
 def build_service(settings: Settings) -> PhotoService:
     """The production wiring: JWKS keys over HTTPS (or a file), Table Storage."""
+    # azure-core logs every storage request and response, headers included, at INFO.
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
     keys = JwksKeySource(settings.auth.jwks_uri)
     validator = TokenValidator(settings.auth, keys)
-    store = PhotoStore(create_table_client(settings.storage))
+    store = open_photo_store(settings.storage)
     return PhotoService(validator, store)
 
 
@@ -101,6 +171,15 @@ class PhotoApp:
 
     async def add_photo(self, req: func.HttpRequest) -> func.HttpResponse:
         return await self.handle(PhotoService.add_photo, req)
+
+    async def list_photos(self, req: func.HttpRequest) -> func.HttpResponse:
+        return await self.handle(PhotoService.list_photos, req)
+
+    async def get_photo(self, req: func.HttpRequest) -> func.HttpResponse:
+        return await self.handle(PhotoService.get_photo, req)
+
+    async def delete_photo(self, req: func.HttpRequest) -> func.HttpResponse:
+        return await self.handle(PhotoService.delete_photo, req)
 
 
 photo_app = PhotoApp()

@@ -321,10 +321,10 @@ async def test_other_storage_errors_propagate(
 ) -> None:
     sick, client = sick_storage
 
-    async def forbidden(_request: web.Request) -> web.StreamResponse:
-        return sick.error(403, "AuthorizationFailure")
+    async def bad_request(_request: web.Request) -> web.StreamResponse:
+        return sick.error(400, "InvalidInput")
 
-    sick.handler = forbidden
+    sick.handler = bad_request
     with pytest.raises(HttpResponseError):
         await PhotoStore(client).add(USER, USER, photo(), request_id="r1")
 
