@@ -54,6 +54,11 @@ def json_response(
     )
 
 
+def empty_response(status: int, ids: RequestIds) -> func.HttpResponse:
+    """A response without a body (``204 No Content``), with the request ids."""
+    return func.HttpResponse(status_code=status, headers=ids.headers())
+
+
 def render_error(
     error: GraphError, ids: RequestIds, *, now: datetime | None = None
 ) -> func.HttpResponse:

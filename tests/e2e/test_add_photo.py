@@ -191,7 +191,8 @@ def test_routes_other_than_the_four_are_not_found(service: Service) -> None:
     token = build_access_token()
     for method, path in [
         ("POST", "me/photos/x"),
-        ("GET", "me/photos"),
+        ("PUT", "me/photos"),
+        ("DELETE", "me/photos"),
         ("POST", "users/a/b/photos"),
     ]:
         reply = send(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.functions_app import FunctionLoadError, read_function_definition
+from devtools.functions_app import FunctionLoadError, read_function_definition, read_route_prefix
 from devtools.routing import (
     Route,
     RouteTable,
@@ -291,3 +291,84 @@ def test_function_json_problems(tmp_path: Path, config: object, problem: str) ->
     with pytest.raises(FunctionLoadError, match=r"function\.json") as raised:
         read_function_definition(_function_dir(tmp_path, "bad", config))
     assert problem in str(raised.value)
+
+
+# ---- the repository's own routes ---------------------------------------------------------
+
+REPO_ROOT = Path(__file__).parents[2]
+
+
+def _repo_route_table() -> RouteTable:
+    """The route table the host builds from this repository's host.json and function.json files."""
+    prefix = read_route_prefix(REPO_ROOT)
+    routes = []
+    for config in sorted(REPO_ROOT.glob("*/function.json")):
+        definition = read_function_definition(config.parent)
+        assert definition is not None, f"{config} is disabled"
+        template = RouteTemplate.parse(join_route_prefix(prefix, definition.trigger.route))
+        routes.append(Route(definition.name, template, definition.trigger.methods))
+    return RouteTable(routes)
+
+
+_ID = "p1"
+REPO_ROUTES = [
+    # method, raw path, function (None: no function), its target
+    ("POST", "/api/me/photos", "add_photo", "me/photos"),
+    ("POST", "/api/me/photos/$ref", "add_photo", "me/photos/$ref"),
+    ("POST", "/api/users/u1/photos/%24ref/", "add_photo", "users/u1/photos/$ref/"),
+    ("GET", "/api/me/photos", "list_photos", "me/photos"),
+    ("GET", "/api/ME/Photos/", "list_photos", "ME/Photos/"),
+    ("GET", "/api/users/a%23EXT%23%40b.com/photos", "list_photos", "users/a#EXT#@b.com/photos"),
+    ("GET", "/api/users/u1/photos?$top=2", "list_photos", "users/u1/photos"),
+    ("GET", f"/api/me/photos/{_ID}", "get_photo", f"me/photos/{_ID}"),
+    ("GET", f"/api/users/u1/photos/{_ID}/", "get_photo", f"users/u1/photos/{_ID}/"),
+    ("GET", "/api/me/photos/a%2Fb%3Fc", "get_photo", "me/photos/a%2Fb?c"),
+    ("GET", "/api/me/photos/%24refs", "get_photo", "me/photos/$refs"),
+    ("GET", "/api/me/photos/%2F", "get_photo", "me/photos/%2F"),
+    ("DELETE", f"/api/me/photos/{_ID}", "delete_photo", f"me/photos/{_ID}"),
+    ("DELETE", "/api/users/a%2Fb/photos/x%2Fy", "delete_photo", "users/a%2Fb/photos/x%2Fy"),
+    # nothing else
+    ("GET", "/api/me/photos/$ref", None, None),
+    ("GET", "/api/me/photos/%24REF/", None, None),
+    ("DELETE", "/api/me/photos/$ref", None, None),
+    ("POST", f"/api/me/photos/{_ID}", None, None),
+    ("DELETE", "/api/me/photos", None, None),
+    ("PUT", f"/api/me/photos/{_ID}", None, None),
+    ("PATCH", f"/api/me/photos/{_ID}", None, None),
+    ("GET", f"/api/me/photos/{_ID}/$value", None, None),
+    ("GET", "/api/me/photo", None, None),
+    ("GET", "/api/me", None, None),
+    ("GET", "/api/users/photos", None, None),
+    ("GET", "/api/users/a/b/photos", None, None),
+    ("GET", "/api/users/a/b/photos/p1", None, None),
+    ("GET", "/api/me//photos/p1", None, None),
+    ("GET", "/me/photos", None, None),
+]
+
+
+@pytest.mark.parametrize(("method", "raw_path", "function", "target"), REPO_ROUTES)
+def test_the_repository_routes_each_request_to_exactly_one_function(
+    method: str, raw_path: str, function: str | None, target: str | None
+) -> None:
+    table = _repo_route_table()
+    path = decode_request_path(raw_path)
+    candidates = [
+        route.function_name
+        for route in table.routes
+        if route.accepts(method) and route.template.match(path) is not None
+    ]
+    # exactly one candidate: no route shadows another, whatever order a host tries them in
+    assert candidates == ([] if function is None else [function])
+    found = table.match(method, path)
+    assert (found and found.route.function_name) == function
+    assert (found and found.values) == (None if target is None else {"target": target})
+
+
+def test_the_repository_has_the_four_photo_functions() -> None:
+    names = {route.function_name: route.method_names for route in _repo_route_table().routes}
+    assert names == {
+        "add_photo": ("POST",),
+        "delete_photo": ("DELETE",),
+        "get_photo": ("GET",),
+        "list_photos": ("GET",),
+    }

@@ -3,11 +3,17 @@ import pytest
 from shared.errors import NotFound
 from shared.paths import (
     PhotosTarget,
+    PhotoTarget,
+    parse_photo_target,
     parse_photos_target,
     photo_entity_context,
+    photo_not_found,
     photo_url,
+    photos_context,
     service_root,
+    with_query,
 )
+from shared.table_keys import MAX_ID_LENGTH
 
 
 @pytest.mark.parametrize(
@@ -71,3 +77,78 @@ def test_entity_context_quotes_the_user_as_an_odata_literal() -> None:
 def test_photo_url_percent_encodes_user_and_id() -> None:
     url = photo_url("http://h/api", "a#EXT#@b.com", "x/y?z")
     assert url == "http://h/api/users/a%23EXT%23@b.com/photos/x%2Fy%3Fz"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("me/photos/p1", PhotoTarget(user=None, photo_id="p1")),
+        ("ME/PHOTOS/P1/", PhotoTarget(user=None, photo_id="P1")),
+        ("users/abc/photos/p1", PhotoTarget(user="abc", photo_id="p1")),
+        ("users/a#EXT#@b.com/photos/x#y", PhotoTarget(user="a#EXT#@b.com", photo_id="x#y")),
+        # the host leaves %2F encoded in route values (any case); everything else arrives decoded
+        ("me/photos/a%2Fb%2fc", PhotoTarget(user=None, photo_id="a/b/c")),
+        ("me/photos/%2F", PhotoTarget(user=None, photo_id="/")),
+        ("me/photos/50%off", PhotoTarget(user=None, photo_id="50%off")),
+        ("me/photos/a?b c", PhotoTarget(user=None, photo_id="a?b c")),
+        ("me/photos/$refs", PhotoTarget(user=None, photo_id="$refs")),
+        ("me/photos/" + "x" * MAX_ID_LENGTH, PhotoTarget(user=None, photo_id="x" * MAX_ID_LENGTH)),
+    ],
+)
+def test_photo_targets(target: str, expected: PhotoTarget) -> None:
+    assert parse_photo_target(target) == expected
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "me/photos",
+        "me/photos/",
+        "me/photos/$ref",
+        "me/photos/$REF/",
+        "me/photos/a/b",
+        "me/photos/a/$value",
+        "users/ /photos/p1",
+        "users/photos/p1",
+        "users/a/b/photos/p1",
+        "me/photo/p1",
+        "me/photos/" + "x" * (MAX_ID_LENGTH + 1),
+    ],
+)
+def test_other_photo_targets_are_not_found(target: str) -> None:
+    with pytest.raises(NotFound):
+        parse_photo_target(target)
+
+
+def test_photo_not_found_names_the_photo_shortened() -> None:
+    assert photo_not_found("p1").message == "The photo 'p1' was not found."
+    long = photo_not_found("x" * 300).message
+    assert long == f"The photo '{'x' * 64}…' was not found."
+    assert photo_not_found("p1").code == "ResourceNotFound"
+
+
+def test_collection_context() -> None:
+    assert photos_context("http://h/api", "a#b") == "http://h/api/$metadata#users('a%23b')/photos"
+
+
+def test_contexts_name_the_selected_properties() -> None:
+    assert (
+        photos_context("http://h/api", "u", ("id", "width"))
+        == "http://h/api/$metadata#users('u')/photos(id,width)"
+    )
+    assert (
+        photo_entity_context("http://h/api", "u", ("height",))
+        == "http://h/api/$metadata#users('u')/photos(height)/$entity"
+    )
+
+
+def test_with_query_replaces_the_query_and_keeps_dollars_readable() -> None:
+    url = with_query(
+        "http://h/api/users/a%23b/photos?$top=1&x=2#frag",
+        {"$top": "2", "$select": "id,width", "$skiptoken": "ab-_c"},
+    )
+    assert url == "http://h/api/users/a%23b/photos?$top=2&$select=id,width&$skiptoken=ab-_c"
+
+
+def test_with_query_encodes_values() -> None:
+    assert with_query("http://h/p", {"q": "a b&c=d/é"}) == "http://h/p?q=a%20b%26c%3Dd%2F%C3%A9"

@@ -1,0 +1,1 @@
+"""Runnable examples of using graph-photos (see each module's docstring)."""

@@ -1,0 +1,129 @@
+"""OData query options of the read operations: ``$top``, ``$skiptoken`` and ``$select``.
+
+Pure functions over the request's query parameters; a bad value is ``BadRequest``. Option
+names compare case-insensitively (OData 4.01); any other ``$`` option is refused rather than
+silently ignored, since a client that sent ``$filter`` expects it applied.
+
+A ``$skiptoken`` is the position of the last photo of the previous page (``PhotoPosition``:
+its creation time and id), as unpadded URL-safe base64 of JSON. Clients must treat it as
+opaque. A position, unlike an offset, stays right when photos are added or deleted between
+pages: nothing is skipped or repeated.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from shared.errors import BadRequest
+from shared.store import PhotoPosition
+
+DEFAULT_TOP: Final = 100
+MAX_TOP: Final = 999
+SELECTABLE: Final = ("id", "height", "width")
+"""The ``profilePhoto`` properties ``$select`` may name, in the order responses list them."""
+
+_MAX_SKIPTOKEN_LENGTH: Final = 4096
+_DIGITS = re.compile(r"[0-9]{1,4}")
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    """``top`` photos from just past ``after`` (None: the first), ``select``ed (empty: all)."""
+
+    top: int = DEFAULT_TOP
+    after: PhotoPosition | None = None
+    select: tuple[str, ...] = ()
+
+
+def parse_list_options(params: Mapping[str, str]) -> ListOptions:
+    """The options of ``GET …/photos``: ``$top``, ``$skiptoken``, ``$select``."""
+    options = _options(params, {"$top", "$skiptoken", "$select"})
+    top = _top(options["$top"]) if "$top" in options else DEFAULT_TOP
+    after = decode_skiptoken(options["$skiptoken"]) if "$skiptoken" in options else None
+    return ListOptions(top=top, after=after, select=_select(options.get("$select")))
+
+
+def parse_item_options(params: Mapping[str, str]) -> tuple[str, ...]:
+    """The ``$select`` of ``GET …/photos/{id}`` (the only option it takes)."""
+    return _select(_options(params, {"$select"}).get("$select"))
+
+
+def selected(photo: Mapping[str, object], select: tuple[str, ...]) -> dict[str, object]:
+    """``photo`` (a Graph ``profilePhoto``) with only the ``select``ed properties, if any."""
+    if not select:
+        return dict(photo)
+    return {name: value for name, value in photo.items() if name.startswith("@") or name in select}
+
+
+def next_page_query(params: Mapping[str, str], skiptoken: str) -> dict[str, str]:
+    """The query of the next page's link: the request's, with ``$skiptoken`` replaced."""
+    query = {name: value for name, value in params.items() if name.lower() != "$skiptoken"}
+    return {**query, "$skiptoken": skiptoken}
+
+
+def encode_skiptoken(position: PhotoPosition) -> str:
+    document = {"createdAt": position.created_at.isoformat(), "id": position.photo_id}
+    raw = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_skiptoken(token: str) -> PhotoPosition:
+    """The position ``encode_skiptoken`` made ``token`` from; ``BadRequest`` for anything else."""
+    try:
+        if len(token) > _MAX_SKIPTOKEN_LENGTH:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        document = json.loads(raw)
+        created_at = datetime.fromisoformat(document["createdAt"])
+        photo_id = document["id"]
+        if created_at.tzinfo is None or not isinstance(photo_id, str) or not photo_id:
+            raise ValueError("not a position")
+    except (ValueError, TypeError, KeyError, binascii.Error):  # JSONDecodeError is a ValueError
+        raise BadRequest("The $skiptoken value is not valid.") from None
+    return PhotoPosition(created_at.astimezone(UTC), photo_id)
+
+
+def _options(params: Mapping[str, str], allowed: set[str]) -> dict[str, str]:
+    """The ``$`` options among ``params``, by lower-cased name; BadRequest for others."""
+    options: dict[str, str] = {}
+    for name, value in params.items():
+        if not name.startswith("$"):
+            continue  # not an OData system query option: not ours to judge
+        key = name.lower()
+        if key not in allowed:
+            raise BadRequest(f"The query option '{name}' is not supported.")
+        if key in options:
+            raise BadRequest(f"The query option '{name}' is given more than once.")
+        options[key] = value
+    return options
+
+
+def _top(value: str) -> int:
+    number = int(value) if _DIGITS.fullmatch(value) else 0
+    if not 1 <= number <= MAX_TOP:
+        raise BadRequest(
+            f"Invalid value '{value}' for $top: it must be an integer from 1 to {MAX_TOP}."
+        )
+    return number
+
+
+def _select(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    wanted: set[str] = set()
+    for item in value.split(","):
+        name = item.strip()
+        match = next((known for known in SELECTABLE if known.lower() == name.lower()), None)
+        if match is None:
+            raise BadRequest(
+                f"Could not find a property named '{name}' on type 'microsoft.graph.profilePhoto'."
+            )
+        wanted.add(match)
+    return tuple(name for name in SELECTABLE if name in wanted)
