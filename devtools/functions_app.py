@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devtools.routing import Route, RouteTable, RouteTemplate, RouteTemplateError, join_route_prefix
+from devtools.route_syntax import RouteTemplateError
+from devtools.routing import Route, RouteTable, RouteTemplate, join_route_prefix
 
 logger = logging.getLogger("devtools.host")
 

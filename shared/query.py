@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from shared.errors import BadRequest
-from shared.store import PhotoPosition
+from shared.photo_order import PhotoPosition
 
 DEFAULT_TOP: Final = 100
 MAX_TOP: Final = 999

@@ -1,16 +1,7 @@
 """PhotoStore: the only code that talks to Table Storage.
 
-One entity per photo in one table::
-
-    PartitionKey    encode_key(user key)      the user, lower-cased by the caller
-    RowKey          encode_key(photo id)      see shared.table_keys for the encoding
-    User            the user as the caller wrote it
-    PhotoId         the photo id as given (or the server's GUID)
-    Height/Width    Edm.Int32
-    CreatedAt       Edm.DateTime, UTC
-    RequestId       the request that created the photo
-    IdempotencyKey  the request's Idempotency-Key, when it had one (see shared.idempotency)
-    BodyHash        with IdempotencyKey: the fingerprint of the request body
+One entity per photo in one table, keyed by the user and the photo id (``shared.photo_entity``
+lays it out). The client and its timeouts and retries come from ``shared.table_client``.
 
 ``add`` is one storage round trip: an insert. The table is created lazily, once per process,
 only when an insert finds it missing. An insert that meets an existing row reads it once: the
@@ -21,7 +12,7 @@ body), anything else is ``409``.
 Failures: storage that is unreachable, slow or throttling becomes ``ServiceUnavailable`` (503 +
 Retry-After) within ``STORE_DEADLINE`` seconds; storage refusing the service's own credentials
 (401/403) is logged and becomes ``InternalServerError`` (500); anything else unexpected
-propagates to the handler's last guard (500).
+propagates to the handler's last guard (500). ``shared.storage_errors`` tells which is which.
 
 Time limits (the Functions HTTP limit is 230 s; Graph SDKs wait ~100 s; we answer in 20 s)::
 
@@ -38,127 +29,47 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 from uuid import uuid4
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
-    AzureError,
-    ClientAuthenticationError,
     HttpResponseError,
     ResourceExistsError,
     ResourceNotFoundError,
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.data.tables import EdmType, EntityProperty
 from azure.data.tables.aio import TableClient
 
 from shared.config import StorageSettings
-from shared.errors import (
-    BadRequest,
-    Conflict,
-    InternalServerError,
-    ServiceUnavailable,
-    UnprocessableEntity,
-)
+from shared.errors import Conflict, InternalServerError, ServiceUnavailable, UnprocessableEntity
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
-from shared.idempotency import derived_photo_id, fingerprint
+from shared.idempotency import derived_photo_id
 from shared.models import Photo, ProfilePhotoIn
-from shared.table_keys import MAX_KEY_UNITS, encode_key, fits_key
+from shared.photo_entity import PHOTO_COLUMNS, entity_key, photo_entity, photo_from_entity
+from shared.photo_order import PhotoPage, PhotoPosition, page_after
+from shared.photo_order import position_of as position_of  # re-exported: shared.app imports it here
+from shared.storage_errors import (
+    RETRY_AFTER,
+    error_code,
+    is_refused_credential,
+    is_transient,
+    retry_after,
+    summary,
+    unavailable,
+)
+from shared.table_client import POST_RETRY_METHODS, create_table_client, default_credential
 
 logger = logging.getLogger(__name__)
 
-# Timeouts and retries. A request must end well inside the Functions HTTP limit (230 s) and,
-# better, inside what a Graph client waits (~100 s); we aim for a 503 within 20 s.
-CONNECTION_TIMEOUT: Final = 3.0
-"""Seconds to open a connection (TCP + TLS); Table Storage in-region answers in milliseconds."""
-READ_TIMEOUT: Final = 5.0
-"""Seconds of silence on a socket read; an entity insert or point read takes well under 1 s."""
-RETRY_TOTAL: Final = 2
-"""At most 3 attempts per operation. By itself azure-core retries a POST only after a 500/503/504
-response: never after a refused or dropped connection, nor after a lost response, so a stale
-pooled connection after a storage restart would cost a 503. Our two POSTs (insert, create
-table) are safe to replay, so they are retried like reads (``_POST_RETRY_METHODS``): a replayed
-insert that had succeeded meets 409 and is recognised by its RequestId; a replayed create meets
-TableAlreadyExists."""
-RETRY_BACKOFF_FACTOR: Final = 0.5
-"""Exponential backoff: 0 s before the 2nd attempt, 1 s before the 3rd."""
-RETRY_BACKOFF_MAX: Final = 2
-OPERATION_TIMEOUT: Final = 10
-"""Absolute seconds for one SDK operation including its retries (azure-core's ``timeout``):
-no new attempt starts after it, and a late attempt's connect timeout is cut to what is left.
-Worst case per operation: one read timeout past it, ~15 s."""
 STORE_DEADLINE: Final = 20.0
 """Seconds for a whole ``add``, ``get``, ``list`` or ``delete`` (an add may be insert + create
 table + insert, and storage may send long Retry-After values); past it the call is cancelled
 and becomes a 503."""
-RETRY_AFTER: Final = 5
-"""Retry-After (seconds) sent with a 503 when storage gave none."""
 TABLE_BEING_DELETED_RETRY_AFTER: Final = 30
 """Azure takes tens of seconds to delete a table; it cannot be recreated before that."""
-
-_TRANSIENT_500_CODES: Final = frozenset({"OperationTimedOut", "InternalError"})
-_POST_RETRY_METHODS: Final = frozenset({"POST", "HEAD", "GET", "PUT", "DELETE", "OPTIONS"})
-"""azure-core's per-call ``retry_on_methods`` for the insert and create table: POST added."""
-_MESSAGE_LOG_MAX: Final = 500
-_PHOTO_COLUMNS: Final = ["PhotoId", "Height", "Width", "CreatedAt"]
-
-
-def client_options() -> dict[str, Any]:
-    """Keyword arguments for a ``TableClient``: the timeouts and retries above."""
-    return {
-        "connection_timeout": CONNECTION_TIMEOUT,
-        "read_timeout": READ_TIMEOUT,
-        "retry_total": RETRY_TOTAL,
-        "retry_backoff_factor": RETRY_BACKOFF_FACTOR,
-        "retry_backoff_max": RETRY_BACKOFF_MAX,
-        "timeout": OPERATION_TIMEOUT,
-    }
-
-
-def default_credential(settings: StorageSettings) -> AsyncTokenCredential:
-    """azure-identity's ``DefaultAzureCredential``; the user-assigned managed identity
-    ``settings.client_id`` when set. azure-identity is imported here, so only in identity mode."""
-    from azure.identity.aio import DefaultAzureCredential
-
-    if settings.client_id:
-        return DefaultAzureCredential(managed_identity_client_id=settings.client_id)
-    return DefaultAzureCredential()
-
-
-def create_table_client(
-    settings: StorageSettings,
-    credential: AsyncTokenCredential | None = None,
-    *,
-    connection_verify: bool | str = True,
-) -> TableClient:
-    """The async ``TableClient`` for ``settings``, with the timeouts and retries above.
-
-    A connection string needs no ``credential``; an identity-based connection
-    (``table_service_uri``) needs one, which stays the caller's to close (``open_photo_store``
-    makes one and hands it to the store). ``connection_verify`` is azure-core's TLS setting:
-    True, or the path of a CA bundle to trust (a test's self-signed certificate).
-    """
-    options = {**client_options(), "connection_verify": connection_verify}
-    if settings.table_service_uri is not None:
-        if credential is None:
-            raise ValueError("an identity-based connection needs a credential")
-        return TableClient(
-            endpoint=settings.table_service_uri,
-            table_name=settings.table_name,
-            credential=credential,
-            **options,
-        )
-    if credential is not None:
-        raise ValueError("a credential is only used with an identity-based connection")
-    if settings.connection_string is None:
-        raise ValueError("StorageSettings needs a connection string or a table service URI")
-    return TableClient.from_connection_string(
-        settings.connection_string, table_name=settings.table_name, **options
-    )
 
 
 def open_photo_store(
@@ -221,35 +132,31 @@ class PhotoStore:
             photo_id = derived_photo_id(user_key, idempotency_key)
         else:
             photo_id = str(uuid4())
-        partition_key = _key(user_key, "user")
-        row_key = _key(photo_id, "photo id")
         created_at = datetime.now(UTC)
-        entity: dict[str, Any] = {
-            "PartitionKey": partition_key,
-            "RowKey": row_key,
-            "User": _text(user_name, "user"),
-            "PhotoId": photo_id,
-            "Height": EntityProperty(photo.height, EdmType.INT32),
-            "Width": EntityProperty(photo.width, EdmType.INT32),
-            "CreatedAt": created_at,
-            "RequestId": request_id,
-        }
-        if idempotency_key is not None:
-            entity["IdempotencyKey"] = idempotency_key
-            entity["BodyHash"] = fingerprint(photo)
+        entity = photo_entity(
+            user_key,
+            user_name,
+            photo_id,
+            photo,
+            created_at=created_at,
+            request_id=request_id,
+            idempotency_key=idempotency_key,
+        )
         async with self._storage_call("add"):
             try:
                 await self._insert(entity)
             except ResourceExistsError:
-                existing = await self._read(partition_key, row_key)
+                existing = await self._read(entity["PartitionKey"], entity["RowKey"])
                 return _stored_by_same_request(existing, entity)
         return Photo(id=photo_id, height=photo.height, width=photo.width, created_at=created_at)
 
     async def get(self, user_key: str, photo_id: str) -> Photo | None:
         """The user's photo ``photo_id``, or None."""
         async with self._storage_call("get"):
-            entity = await self._read(_key(user_key, "user"), _key(photo_id, "photo id"))
-        return None if entity is None else _photo(entity)
+            entity = await self._read(
+                entity_key(user_key, "user"), entity_key(photo_id, "photo id")
+            )
+        return None if entity is None else photo_from_entity(entity)
 
     async def list(
         self, user_key: str, *, top: int, after: PhotoPosition | None = None
@@ -263,18 +170,13 @@ class PhotoStore:
         if top < 1:
             raise ValueError("top must be at least 1")
         query = "PartitionKey eq @user"
-        parameters: dict[str, Any] = {"user": _key(user_key, "user")}
+        parameters: dict[str, Any] = {"user": entity_key(user_key, "user")}
         if after is not None:
             query += " and CreatedAt ge @after"
             parameters["after"] = after.created_at
         async with self._storage_call("list"):
             entities = await self._query(query, parameters)
-        photos = (_photo(entity) for entity in entities)
-        following = sorted(
-            (photo for photo in photos if after is None or position_of(photo) > after),
-            key=position_of,
-        )
-        return PhotoPage(photos=tuple(following[:top]), has_more=len(following) > top)
+        return page_after((photo_from_entity(entity) for entity in entities), after=after, top=top)
 
     async def delete(self, user_key: str, photo_id: str) -> bool:
         """Delete the user's photo ``photo_id``; False if there was none.
@@ -283,7 +185,7 @@ class PhotoStore:
         the photo is read first: two round trips, and a delete that the retry policy replays
         after it had succeeded still reports True.
         """
-        partition_key, row_key = _key(user_key, "user"), _key(photo_id, "photo id")
+        partition_key, row_key = entity_key(user_key, "user"), entity_key(photo_id, "photo id")
         async with self._storage_call("delete"):
             if await self._read(partition_key, row_key) is None:
                 return False
@@ -301,13 +203,13 @@ class PhotoStore:
     async def _insert(self, entity: Mapping[str, Any]) -> None:
         tables_created = self._tables_created
         try:
-            await self._table.create_entity(entity, retry_on_methods=_POST_RETRY_METHODS)
+            await self._table.create_entity(entity, retry_on_methods=POST_RETRY_METHODS)
             return
         except ResourceNotFoundError:
             pass  # the table does not exist (yet, or any more)
         await self._create_table(tables_created)
         try:
-            await self._table.create_entity(entity, retry_on_methods=_POST_RETRY_METHODS)
+            await self._table.create_entity(entity, retry_on_methods=POST_RETRY_METHODS)
         except ResourceNotFoundError:
             raise ServiceUnavailable(
                 "The photo table is not available; try again later.", retry_after=RETRY_AFTER
@@ -320,9 +222,9 @@ class PhotoStore:
                 return
             logger.warning("Table %s does not exist; creating it", self._table.table_name)
             try:
-                await self._table.create_table(retry_on_methods=_POST_RETRY_METHODS)
+                await self._table.create_table(retry_on_methods=POST_RETRY_METHODS)
             except HttpResponseError as error:
-                code = _error_code(error)
+                code = error_code(error)
                 if code == "TableBeingDeleted":
                     raise ServiceUnavailable(
                         "The photo table is being deleted; try again later.",
@@ -334,7 +236,7 @@ class PhotoStore:
             self._tables_created += 1
 
     async def _query(self, query: str, parameters: dict[str, Any]) -> Sequence[Mapping[str, Any]]:
-        pages = self._table.query_entities(query, parameters=parameters, select=_PHOTO_COLUMNS)
+        pages = self._table.query_entities(query, parameters=parameters, select=PHOTO_COLUMNS)
         try:
             return [entity async for entity in pages]
         except ResourceNotFoundError:
@@ -354,77 +256,28 @@ class PhotoStore:
                 yield
         except TimeoutError:
             logger.warning("Photo store %s exceeded %s s", operation, self._deadline)
-            raise _unavailable(RETRY_AFTER) from None
+            raise unavailable(RETRY_AFTER) from None
         except (ServiceRequestError, ServiceResponseError) as error:
             logger.warning(
                 "Photo store %s: storage unreachable: %s",
                 operation,
-                _summary(error, with_message=True),
+                summary(error, with_message=True),
             )
-            raise _unavailable(RETRY_AFTER) from None
+            raise unavailable(RETRY_AFTER) from None
         except HttpResponseError as error:
-            if _is_refused_credential(error):
+            if is_refused_credential(error):
                 # The service's own identity or key is wrong or lacks its role: not the
                 # caller's fault, and not transient. The message names no token or key.
                 logger.error(
                     "Photo store %s: storage refused the service's credentials: %s",
                     operation,
-                    _summary(error, with_message=True),
+                    summary(error, with_message=True),
                 )
                 raise InternalServerError() from None
-            if not _is_transient(error):
+            if not is_transient(error):
                 raise
-            logger.warning("Photo store %s: storage busy: %s", operation, _summary(error))
-            raise _unavailable(_retry_after(error)) from None
-
-
-def _key(value: str, what: str) -> str:
-    if not value:
-        raise ValueError(f"the {what} must not be empty")
-    key = encode_key(_text(value, what))
-    if not fits_key(key):
-        raise BadRequest(
-            f"The {what} is too long to store: at most {MAX_KEY_UNITS} UTF-16 units once "
-            "encoded (each character outside plain text counts twice)."
-        )
-    return key
-
-
-def _text(value: str, what: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest(f"The {what} is not valid Unicode text.") from None
-    return value
-
-
-class PhotoPosition(NamedTuple):
-    """A photo's place in its user's creation order: created first, then by id."""
-
-    created_at: datetime
-    photo_id: str
-
-
-def position_of(photo: Photo) -> PhotoPosition:
-    return PhotoPosition(photo.created_at, photo.id)
-
-
-@dataclass(frozen=True)
-class PhotoPage:
-    """Photos in creation order; ``has_more`` when more follow the last of them."""
-
-    photos: tuple[Photo, ...]
-    has_more: bool
-
-
-def _photo(entity: Mapping[str, Any]) -> Photo:
-    created_at: datetime = entity["CreatedAt"]
-    return Photo(
-        id=entity["PhotoId"],
-        height=int(entity["Height"]),
-        width=int(entity["Width"]),
-        created_at=_utc(created_at),
-    )
+            logger.warning("Photo store %s: storage busy: %s", operation, summary(error))
+            raise unavailable(retry_after(error)) from None
 
 
 def _stored_by_same_request(existing: Mapping[str, Any] | None, entity: Mapping[str, Any]) -> Photo:
@@ -436,7 +289,7 @@ def _stored_by_same_request(existing: Mapping[str, Any] | None, entity: Mapping[
             logger.info(
                 "Insert of request %s was replayed after it had succeeded", entity["RequestId"]
             )
-            return _photo(existing)
+            return photo_from_entity(existing)
         key = entity.get("IdempotencyKey")
         if key is not None and existing.get("IdempotencyKey") == key:
             if existing.get("BodyHash") != entity["BodyHash"]:
@@ -450,58 +303,5 @@ def _stored_by_same_request(existing: Mapping[str, Any] | None, entity: Mapping[
                 existing.get("RequestId"),
                 IDEMPOTENCY_HEADER,
             )
-            return _photo(existing)
+            return photo_from_entity(existing)
     raise Conflict(f"A photo with id '{entity['PhotoId']}' already exists.")
-
-
-def _utc(value: datetime) -> datetime:
-    """A plain timezone-aware UTC ``datetime`` (the SDK returns a subclass)."""
-    plain = datetime.combine(value.date(), value.timetz())
-    return plain.astimezone(UTC) if plain.tzinfo is not None else plain.replace(tzinfo=UTC)
-
-
-def _unavailable(retry_after: int) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "The photo store is temporarily unavailable; try again later.", retry_after=retry_after
-    )
-
-
-def _error_code(error: HttpResponseError) -> str | None:
-    code = getattr(error, "error_code", None)
-    if code is None:
-        code = _header(error, "x-ms-error-code")
-    return None if code is None else str(getattr(code, "value", code))
-
-
-def _header(error: HttpResponseError, name: str) -> str | None:
-    headers: Mapping[str, str] | None = getattr(error.response, "headers", None)
-    return None if headers is None else headers.get(name)
-
-
-def _is_refused_credential(error: HttpResponseError) -> bool:
-    """Storage (401/403) or the identity endpoint refused the service's own credentials."""
-    return isinstance(error, ClientAuthenticationError) or error.status_code in (401, 403)
-
-
-def _is_transient(error: HttpResponseError) -> bool:
-    status = error.status_code
-    if status in (429, 503, 504):
-        return True
-    return status == 500 and _error_code(error) in _TRANSIENT_500_CODES
-
-
-def _retry_after(error: HttpResponseError) -> int:
-    header = _header(error, "Retry-After")
-    if header is not None and header.strip().isdigit():
-        return max(1, min(int(header), 120))
-    return RETRY_AFTER
-
-
-def _summary(error: AzureError, *, with_message: bool = False) -> str:
-    summary = type(error).__name__
-    if isinstance(error, HttpResponseError) and error.status_code is not None:
-        summary = f"{error.status_code} {_error_code(error)}"
-    if with_message:
-        message = " ".join(str(error.message).split())
-        summary += f": {message[:_MESSAGE_LOG_MAX]}"
-    return summary

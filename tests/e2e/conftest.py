@@ -22,7 +22,7 @@ from uuid import uuid4
 import pytest
 from azure.data.tables import TableClient
 
-from devtools.host import DevHostProcess, start_dev_host_process
+from devtools.host_process import DevHostProcess, start_dev_host_process
 from tests.conftest import AzuriteEndpoint
 from tests.tokens import AUDIENCE, ISSUER_V2, jwks
 

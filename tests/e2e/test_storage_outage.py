@@ -20,7 +20,7 @@ from uuid import uuid4
 import pytest
 
 from devtools.azurite import AzuriteProcess, connection_string, start_azurite
-from devtools.host import start_dev_host_process
+from devtools.host_process import start_dev_host_process
 from shared.store import STORE_DEADLINE
 from tests.e2e.conftest import REPO_ROOT, Reply, Service, send
 from tests.tcp_proxy import Fault, TcpProxy, ThreadedTcpProxy

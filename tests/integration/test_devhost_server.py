@@ -17,7 +17,7 @@ import pytest
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from devtools.host import DevHostProcess, DevHostStartError, start_dev_host_process
+from devtools.host_process import DevHostProcess, DevHostStartError, start_dev_host_process
 
 ADD_PHOTO_ROUTE = "{*target:regex(^(me|users\\x2F[^\\x2F]+)\\x2Fphotos(\\x2F\\$ref)?\\x2F?$)}"
 

@@ -26,7 +26,8 @@ from devtools.azurite import ACCOUNT_NAME, HOST, AzuriteProcess, start_azurite
 from shared.config import StorageSettings
 from shared.errors import InternalServerError, ServiceUnavailable
 from shared.models import ProfilePhotoIn
-from shared.store import PhotoStore, create_table_client, open_photo_store
+from shared.store import PhotoStore, open_photo_store
+from shared.table_client import create_table_client
 from tests.self_signed import CertificateFiles, write_self_signed
 
 pytestmark = pytest.mark.azurite

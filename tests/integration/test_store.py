@@ -20,7 +20,8 @@ from devtools.azurite import connection_string, free_port
 from shared.config import StorageSettings
 from shared.errors import BadRequest, Conflict, ServiceUnavailable
 from shared.models import ProfilePhotoIn
-from shared.store import PhotoStore, create_table_client
+from shared.store import PhotoStore
+from shared.table_client import create_table_client
 from shared.table_keys import MAX_ID_LENGTH, encode_key
 
 pytestmark = pytest.mark.azurite

@@ -14,7 +14,9 @@ from devtools.azurite import connection_string, free_port
 from shared.config import StorageSettings
 from shared.errors import ServiceUnavailable
 from shared.models import Photo, ProfilePhotoIn
-from shared.store import PhotoPage, PhotoPosition, PhotoStore, create_table_client, position_of
+from shared.photo_order import PhotoPage, PhotoPosition, position_of
+from shared.store import PhotoStore
+from shared.table_client import create_table_client
 from shared.table_keys import encode_key
 
 pytestmark = pytest.mark.azurite

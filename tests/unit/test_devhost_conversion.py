@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 from multidict import CIMultiDict
 
-from devtools.host import (
+from devtools.http_conversion import (
     FunctionResultError,
     build_function_request,
     build_web_response,

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from devtools.functions_app import FunctionLoadError, read_function_definition, read_route_prefix
+from devtools.route_syntax import RouteTemplateError
 from devtools.routing import (
     Route,
     RouteTable,
     RouteTemplate,
-    RouteTemplateError,
     decode_request_path,
     join_route_prefix,
 )

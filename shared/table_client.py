@@ -1,0 +1,94 @@
+"""The Table Storage client: how it connects, its timeouts and its retries.
+
+``create_table_client`` builds the async ``TableClient`` for ``StorageSettings`` (a connection
+string, or an identity-based connection with a credential); ``shared.store`` builds the
+``PhotoStore`` on it. The time limits, and why they are what they are, are laid out in
+``shared.store``'s docstring.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.data.tables.aio import TableClient
+
+from shared.config import StorageSettings
+
+# Timeouts and retries. A request must end well inside the Functions HTTP limit (230 s) and,
+# better, inside what a Graph client waits (~100 s); we aim for a 503 within 20 s.
+CONNECTION_TIMEOUT: Final = 3.0
+"""Seconds to open a connection (TCP + TLS); Table Storage in-region answers in milliseconds."""
+READ_TIMEOUT: Final = 5.0
+"""Seconds of silence on a socket read; an entity insert or point read takes well under 1 s."""
+RETRY_TOTAL: Final = 2
+"""At most 3 attempts per operation. By itself azure-core retries a POST only after a 500/503/504
+response: never after a refused or dropped connection, nor after a lost response, so a stale
+pooled connection after a storage restart would cost a 503. Our two POSTs (insert, create
+table) are safe to replay, so they are retried like reads (``POST_RETRY_METHODS``): a replayed
+insert that had succeeded meets 409 and is recognised by its RequestId; a replayed create meets
+TableAlreadyExists."""
+RETRY_BACKOFF_FACTOR: Final = 0.5
+"""Exponential backoff: 0 s before the 2nd attempt, 1 s before the 3rd."""
+RETRY_BACKOFF_MAX: Final = 2
+OPERATION_TIMEOUT: Final = 10
+"""Absolute seconds for one SDK operation including its retries (azure-core's ``timeout``):
+no new attempt starts after it, and a late attempt's connect timeout is cut to what is left.
+Worst case per operation: one read timeout past it, ~15 s."""
+POST_RETRY_METHODS: Final = frozenset({"POST", "HEAD", "GET", "PUT", "DELETE", "OPTIONS"})
+"""azure-core's per-call ``retry_on_methods`` for the insert and create table: POST added."""
+
+
+def client_options() -> dict[str, Any]:
+    """Keyword arguments for a ``TableClient``: the timeouts and retries above."""
+    return {
+        "connection_timeout": CONNECTION_TIMEOUT,
+        "read_timeout": READ_TIMEOUT,
+        "retry_total": RETRY_TOTAL,
+        "retry_backoff_factor": RETRY_BACKOFF_FACTOR,
+        "retry_backoff_max": RETRY_BACKOFF_MAX,
+        "timeout": OPERATION_TIMEOUT,
+    }
+
+
+def default_credential(settings: StorageSettings) -> AsyncTokenCredential:
+    """azure-identity's ``DefaultAzureCredential``; the user-assigned managed identity
+    ``settings.client_id`` when set. azure-identity is imported here, so only in identity mode."""
+    from azure.identity.aio import DefaultAzureCredential
+
+    if settings.client_id:
+        return DefaultAzureCredential(managed_identity_client_id=settings.client_id)
+    return DefaultAzureCredential()
+
+
+def create_table_client(
+    settings: StorageSettings,
+    credential: AsyncTokenCredential | None = None,
+    *,
+    connection_verify: bool | str = True,
+) -> TableClient:
+    """The async ``TableClient`` for ``settings``, with the timeouts and retries above.
+
+    A connection string needs no ``credential``; an identity-based connection
+    (``table_service_uri``) needs one, which stays the caller's to close
+    (``shared.store.open_photo_store`` makes one and hands it to the store).
+    ``connection_verify`` is azure-core's TLS setting: True, or the path of a CA bundle to
+    trust (a test's self-signed certificate).
+    """
+    options = {**client_options(), "connection_verify": connection_verify}
+    if settings.table_service_uri is not None:
+        if credential is None:
+            raise ValueError("an identity-based connection needs a credential")
+        return TableClient(
+            endpoint=settings.table_service_uri,
+            table_name=settings.table_name,
+            credential=credential,
+            **options,
+        )
+    if credential is not None:
+        raise ValueError("a credential is only used with an identity-based connection")
+    if settings.connection_string is None:
+        raise ValueError("StorageSettings needs a connection string or a table service URI")
+    return TableClient.from_connection_string(
+        settings.connection_string, table_name=settings.table_name, **options
+    )
