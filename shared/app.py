@@ -33,6 +33,7 @@ from shared.paths import (
     service_root,
     with_query,
 )
+from shared.photo_order import position_of
 from shared.query import (
     encode_skiptoken,
     next_page_query,
@@ -40,7 +41,7 @@ from shared.query import (
     parse_list_options,
     selected,
 )
-from shared.store import PhotoStore, open_photo_store, position_of
+from shared.store import PhotoStore, open_photo_store
 
 logger = logging.getLogger("graph_photos")
 

@@ -50,7 +50,6 @@ from shared.idempotency import derived_photo_id
 from shared.models import Photo, ProfilePhotoIn
 from shared.photo_entity import PHOTO_COLUMNS, entity_key, photo_entity, photo_from_entity
 from shared.photo_order import PhotoPage, PhotoPosition, page_after
-from shared.photo_order import position_of as position_of  # re-exported: shared.app imports it here
 from shared.storage_errors import (
     RETRY_AFTER,
     error_code,
