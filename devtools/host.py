@@ -55,7 +55,7 @@ def create_app(
     """An aiohttp application that hands every request to the matching function."""
     dispatcher = _Dispatcher(functions_app.route_table, functions_app.functions, executor, console)
     app = web.Application(client_max_size=_MAX_REQUEST_BYTES)
-    app.router.add_route("*", "/{path:.*}", dispatcher.handle)
+    app.router.add_route("*", r"/{path:[\s\S]*}", dispatcher.handle)  # newlines too
     return app
 
 

@@ -237,6 +237,11 @@ async def test_graph_route_with_encoded_segments(dev_host: DevHostProcess) -> No
     assert echoed["url"] == url
 
 
+async def test_encoded_newline_in_a_segment_reaches_the_function(dev_host: DevHostProcess) -> None:
+    echoed = await _json("POST", f"{dev_host.base_url}/users/a%0Ab/photos")
+    assert echoed["route_params"] == {"target": "users/a\nb/photos"}
+
+
 @pytest.mark.parametrize("path", ["me/photos/x", "users/a/b/photos", "photos"])
 async def test_graph_route_refuses_other_paths(dev_host: DevHostProcess, path: str) -> None:
     status, _headers, _body = await _request("POST", f"{dev_host.base_url}/{path}")
