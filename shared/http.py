@@ -17,7 +17,8 @@ JSON_MIMETYPE = "application/json"
 # Graph's own JSON responses carry the OData metadata level and the charset.
 JSON_CONTENT_TYPE = "application/json; odata.metadata=minimal; charset=utf-8"
 # A client-request-id is echoed only when it is a sane token; otherwise the request-id stands in.
-_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-{}]{1,128}$")
+CLIENT_REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:\-{}]{1,128}$"
+_CLIENT_REQUEST_ID = re.compile(CLIENT_REQUEST_ID_PATTERN)
 
 
 @dataclass(frozen=True)

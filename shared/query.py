@@ -85,9 +85,12 @@ def decode_skiptoken(token: str) -> PhotoPosition:
         photo_id = document["id"]
         if created_at.tzinfo is None or not isinstance(photo_id, str) or not photo_id:
             raise ValueError("not a position")
-    except (ValueError, TypeError, KeyError, binascii.Error):  # JSONDecodeError is a ValueError
+        photo_id.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
+        created_at = created_at.astimezone(UTC)  # OverflowError past year 1 or 9999 in UTC
+    except (ValueError, TypeError, KeyError, OverflowError, binascii.Error):
+        # JSONDecodeError and UnicodeError are ValueErrors
         raise BadRequest("The $skiptoken value is not valid.") from None
-    return PhotoPosition(created_at.astimezone(UTC), photo_id)
+    return PhotoPosition(created_at, photo_id)
 
 
 def _options(params: Mapping[str, str], allowed: set[str]) -> dict[str, str]:

@@ -312,7 +312,7 @@ def _repo_route_table() -> RouteTable:
 
 _ID = "p1"
 REPO_ROUTES = [
-    # method, raw path, function (None: no function), its target
+    # method, raw path, function (None: no function), its target (None: no route values)
     ("POST", "/api/me/photos", "add_photo", "me/photos"),
     ("POST", "/api/me/photos/$ref", "add_photo", "me/photos/$ref"),
     ("POST", "/api/users/u1/photos/%24ref/", "add_photo", "users/u1/photos/$ref/"),
@@ -327,6 +327,9 @@ REPO_ROUTES = [
     ("GET", "/api/me/photos/%2F", "get_photo", "me/photos/%2F"),
     ("DELETE", f"/api/me/photos/{_ID}", "delete_photo", f"me/photos/{_ID}"),
     ("DELETE", "/api/users/a%2Fb/photos/x%2Fy", "delete_photo", "users/a%2Fb/photos/x%2Fy"),
+    ("GET", "/api/openapi.json", "openapi_document", None),
+    ("GET", "/api/OpenAPI.json/", "openapi_document", None),
+    ("GET", "/api/users/openapi.json/photos", "list_photos", "users/openapi.json/photos"),
     # nothing else
     ("GET", "/api/me/photos/$ref", None, None),
     ("GET", "/api/me/photos/%24REF/", None, None),
@@ -343,6 +346,9 @@ REPO_ROUTES = [
     ("GET", "/api/users/a/b/photos/p1", None, None),
     ("GET", "/api/me//photos/p1", None, None),
     ("GET", "/me/photos", None, None),
+    ("POST", "/api/openapi.json", None, None),
+    ("GET", "/api/openapi.json/x", None, None),
+    ("GET", "/openapi.json", None, None),
 ]
 
 
@@ -361,14 +367,17 @@ def test_the_repository_routes_each_request_to_exactly_one_function(
     assert candidates == ([] if function is None else [function])
     found = table.match(method, path)
     assert (found and found.route.function_name) == function
-    assert (found and found.values) == (None if target is None else {"target": target})
+    assert (found and found.values) == (
+        None if function is None else {} if target is None else {"target": target}
+    )
 
 
-def test_the_repository_has_the_four_photo_functions() -> None:
+def test_the_repository_has_the_photo_functions_and_the_document() -> None:
     names = {route.function_name: route.method_names for route in _repo_route_table().routes}
     assert names == {
         "add_photo": ("POST",),
         "delete_photo": ("DELETE",),
         "get_photo": ("GET",),
         "list_photos": ("GET",),
+        "openapi_document": ("GET",),
     }

@@ -117,6 +117,9 @@ def _b64(raw: bytes) -> str:
         _b64(b'{"createdAt": 5, "id": "p"}'),
         _b64(b'{"createdAt": "2026-01-01T00:00:00+00:00", "id": ""}'),
         _b64(b'{"createdAt": "2026-01-01T00:00:00+00:00", "id": 7}'),
+        _b64(b'{"createdAt": "2026-01-01T00:00:00+00:00", "id": "\\ud800"}'),  # lone surrogate
+        _b64(b'{"createdAt": "0001-01-01T00:00:00+01:00", "id": "p"}'),  # before year 1 in UTC
+        _b64(b'{"createdAt": "9999-12-31T23:59:59-01:00", "id": "p"}'),  # after 9999 in UTC
         _b64(b"\xff\xfe"),
         "A" * 5000,
     ],

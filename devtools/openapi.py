@@ -1,0 +1,612 @@
+"""Builds the OpenAPI 3.1 description of the service: ``python -m devtools.openapi [--check]``.
+
+The document is written to ``shared/openapi.json`` (deployed with the app and served at
+``GET /api/openapi.json``); ``--check`` writes nothing and exits 1 when the file is out of date,
+as does a unit test. Limits, error codes and query options come from the code that enforces
+them (``shared.body``, ``shared.query``, ``shared.errors``, …), so a change there shows up here.
+
+Design notes:
+
+- ``servers`` is the relative ``/api`` (host.json's route prefix): the same document works
+  locally and in Azure, resolved against wherever it was fetched from.
+- Every operation needs a bearer token (the global ``security``), except the document's own
+  route. The scopes and roles each operation accepts are in its description: an ``http``
+  bearer scheme has no scopes of its own.
+- Each error response's schema pins its Graph error ``code`` (``BadRequest`` for 400, …).
+- ``$select``ed responses hold ``@odata.type`` and the selected properties, so only the ``201``
+  of "Add photos" requires every property.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, Final
+
+from shared import errors
+from shared.body import MAX_BODY_BYTES
+from shared.http import CLIENT_REQUEST_ID_PATTERN
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from shared.idempotency import MAX_KEY_LENGTH
+from shared.models import INT32_MAX, PROFILE_PHOTO_TYPE
+from shared.openapi import DOCUMENT_PATH
+from shared.query import MAX_TOP, SELECTABLE
+from shared.table_keys import MAX_ID_LENGTH
+
+OPENAPI_VERSION: Final = "3.1.1"
+API_VERSION: Final = "0.1.0"
+"""``info.version``: the project's version (pyproject.toml; a unit test keeps them equal)."""
+SERVER_URL: Final = "/api"
+"""host.json's route prefix, relative to the document's own URL (a unit test checks it)."""
+
+Json = dict[str, Any]
+
+_SCHEMAS = "#/components/schemas/"
+_BEARER = "bearerAuth"
+
+
+def _ref(kind: str, name: str) -> Json:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _json_content(schema: Json) -> Json:
+    return {"application/json": {"schema": schema}}
+
+
+# ---- schemas ------------------------------------------------------------------------------
+
+_PHOTO_PROPERTIES: Final[Json] = {
+    "@odata.type": {"type": "string", "const": PROFILE_PHOTO_TYPE},
+    "id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH},
+    "height": {"type": "integer", "format": "int32", "minimum": 1, "maximum": INT32_MAX},
+    "width": {"type": "integer", "format": "int32", "minimum": 1, "maximum": INT32_MAX},
+}
+_CONTEXT: Final[Json] = {
+    "type": "string",
+    "description": "The OData context URL of the response (absolute).",
+}
+
+
+def _schemas() -> Json:
+    return {
+        "ProfilePhotoInput": {
+            "type": "object",
+            "description": (
+                "The body of Add photos. Strict: JSON types only (a JSON integer for height "
+                'and width: not `6.0`, not `"6"`), no other property, each property once, '
+                f"at most {MAX_BODY_BYTES} bytes. `null` for `@odata.type` or `id` is the same "
+                "as leaving it out; without `id` the service makes one (a GUID, or with an "
+                f"{IDEMPOTENCY_HEADER} one derived from the key)."
+            ),
+            "properties": {
+                "@odata.type": {"enum": [PROFILE_PHOTO_TYPE, None]},
+                "id": {
+                    "type": ["string", "null"],
+                    "minLength": 1,
+                    "maxLength": MAX_ID_LENGTH,
+                    "description": "Any Unicode text; an id the user already has is 409.",
+                },
+                "height": _PHOTO_PROPERTIES["height"],
+                "width": _PHOTO_PROPERTIES["width"],
+            },
+            "required": ["height", "width"],
+            "additionalProperties": False,
+            "example": {"@odata.type": PROFILE_PHOTO_TYPE, "height": 6, "width": 5},
+        },
+        "ProfilePhoto": {
+            "type": "object",
+            "description": (
+                "A stored photo (microsoft.graph.profilePhoto). Every property is present "
+                "unless `$select` names some: then `@odata.type` and the selected ones."
+            ),
+            "properties": _PHOTO_PROPERTIES,
+            "required": ["@odata.type"],
+            "additionalProperties": False,
+        },
+        "ProfilePhotoCreated": {
+            "type": "object",
+            "description": "The photo Add photos stored, with its OData context.",
+            "properties": {"@odata.context": _CONTEXT, **_PHOTO_PROPERTIES},
+            "required": ["@odata.context", *_PHOTO_PROPERTIES],
+            "additionalProperties": False,
+        },
+        "ProfilePhotoEntity": {
+            "type": "object",
+            "description": "One photo with its OData context (`$select` as in ProfilePhoto).",
+            "properties": {"@odata.context": _CONTEXT, **_PHOTO_PROPERTIES},
+            "required": ["@odata.context", "@odata.type"],
+            "additionalProperties": False,
+        },
+        "ProfilePhotoCollection": {
+            "type": "object",
+            "description": (
+                "One page of a user's photos, oldest first. `@odata.nextLink` (absolute, with "
+                "the request's other query options) is there when more photos follow."
+            ),
+            "properties": {
+                "@odata.context": _CONTEXT,
+                "@odata.nextLink": {"type": "string"},
+                "value": {"type": "array", "items": {"$ref": f"{_SCHEMAS}ProfilePhoto"}},
+            },
+            "required": ["@odata.context", "value"],
+            "additionalProperties": False,
+        },
+        "ODataError": {
+            "type": "object",
+            "description": "Microsoft Graph's error format: every error response has it.",
+            "properties": {"error": {"$ref": f"{_SCHEMAS}MainError"}},
+            "required": ["error"],
+            "additionalProperties": False,
+        },
+        "MainError": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "innerError": {"$ref": f"{_SCHEMAS}InnerError"},
+            },
+            "required": ["code", "message", "innerError"],
+            "additionalProperties": False,
+        },
+        "InnerError": {
+            "type": "object",
+            "properties": {
+                "date": {
+                    "type": "string",
+                    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$",
+                    "description": "When the error happened, UTC, to the second, no offset.",
+                },
+                "request-id": {"type": "string", "format": "uuid"},
+                "client-request-id": {"type": "string"},
+            },
+            "required": ["date", "request-id", "client-request-id"],
+            "additionalProperties": False,
+        },
+        "OpenApiDocument": {
+            "type": "object",
+            "properties": {"openapi": {"type": "string", "pattern": r"^3\.1\.\d+$"}},
+            "required": ["openapi", "info", "paths"],
+        },
+    }
+
+
+# ---- parameters and headers ---------------------------------------------------------------
+
+_NOT_REF = {"not": {"pattern": r"^\$[Rr][Ee][Ff]$"}}
+
+
+def _parameters() -> Json:
+    return {
+        "user": {
+            "name": "user",
+            "in": "path",
+            "required": True,
+            "description": (
+                "The user: an object id or a userPrincipalName (a guest's `…#EXT#@…` "
+                "included). The caller's own id or UPN names the same user as `/me`."
+            ),
+            "schema": {"type": "string", "minLength": 1},
+        },
+        "photoId": {
+            "name": "photo-id",
+            "in": "path",
+            "required": True,
+            "description": "The photo's id (`$ref` is not a photo id).",
+            "schema": {"type": "string", "minLength": 1, **_NOT_REF},
+        },
+        "top": {
+            "name": "$top",
+            "in": "query",
+            "description": "How many photos per page (default 100).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_TOP},
+        },
+        "skiptoken": {
+            "name": "$skiptoken",
+            "in": "query",
+            "description": (
+                "Where the page starts: copy it from `@odata.nextLink`, never make one. "
+                "Anything the service did not make is 400."
+            ),
+            "schema": {"type": "string"},
+        },
+        "select": {
+            "name": "$select",
+            "in": "query",
+            "description": (
+                "The properties to return, comma-separated (names are case-insensitive); "
+                "`@odata.type` is always there."
+            ),
+            "style": "form",
+            "explode": False,
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "enum": list(SELECTABLE)},
+            },
+        },
+        "idempotencyKey": {
+            "name": IDEMPOTENCY_HEADER,
+            "in": "header",
+            "description": (
+                f"Makes the POST safe to repeat: 1 to {MAX_KEY_LENGTH} printable ASCII "
+                'characters, as an sf-string (`"…"`, with `\\"` and `\\\\` escapes) or bare. '
+                "A repeat with the same key and body returns the photo the first request "
+                "created (201, nothing new stored); the same key with another body is 422."
+            ),
+            "schema": {
+                "type": "string",
+                "pattern": (
+                    rf"^(?:[!#-~]{{1,{MAX_KEY_LENGTH}}}"
+                    rf'|"(?:[ !#-\[\]-~]|\\["\\]){{1,{MAX_KEY_LENGTH}}}")$'
+                ),
+            },
+        },
+        "clientRequestId": {
+            "name": "client-request-id",
+            "in": "header",
+            "description": (
+                "The caller's id for the request, echoed in the `client-request-id` response "
+                "header and in errors when it matches the header's pattern; otherwise the "
+                "request-id stands in."
+            ),
+            "schema": {"type": "string"},
+        },
+    }
+
+
+def _headers() -> Json:
+    return {
+        "request-id": {
+            "description": "A new GUID for every response.",
+            "required": True,
+            "schema": {"type": "string", "format": "uuid"},
+        },
+        "client-request-id": {
+            "description": "The request's client-request-id when valid, else the request-id.",
+            "required": True,
+            "schema": {"type": "string", "pattern": CLIENT_REQUEST_ID_PATTERN},
+        },
+        "Location": {
+            "description": "The URL of the new photo.",
+            "required": True,
+            "schema": {"type": "string"},
+        },
+        "WWW-Authenticate": {
+            "description": 'RFC 6750 challenge: `Bearer realm="…"`, with `error="invalid_token"`'
+            " when a token was presented.",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^Bearer "},
+        },
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        },
+    }
+
+
+_IDS: Final[Json] = {
+    "request-id": _ref("headers", "request-id"),
+    "client-request-id": _ref("headers", "client-request-id"),
+}
+
+
+# ---- responses ----------------------------------------------------------------------------
+
+_ERRORS: Final[dict[str, tuple[type[errors.GraphError], str, tuple[str, ...]]]] = {
+    # component name: (error class, description, extra headers)
+    "BadRequest": (
+        errors.BadRequest,
+        "The request is malformed: the body, a query option, a header, or `/me` with an "
+        "app-only token. The message says what and where.",
+        (),
+    ),
+    "Unauthorized": (
+        errors.InvalidAuthenticationToken,
+        "No bearer token, or one that is malformed, badly signed, expired, or for another "
+        "audience, issuer or tenant.",
+        ("WWW-Authenticate",),
+    ),
+    "Forbidden": (
+        errors.AuthorizationRequestDenied,
+        "The token is valid but grants no permission for this operation on this user.",
+        (),
+    ),
+    "NotFound": (errors.NotFound, "No such photo (or user path).", ()),
+    "Conflict": (errors.Conflict, "The user already has a photo with this id.", ()),
+    "PayloadTooLarge": (
+        errors.RequestEntityTooLarge,
+        f"The body is over {MAX_BODY_BYTES} bytes.",
+        (),
+    ),
+    "UnsupportedMediaType": (
+        errors.UnsupportedMediaType,
+        "The body is not `application/json` (UTF-8).",
+        (),
+    ),
+    "UnprocessableEntity": (
+        errors.UnprocessableEntity,
+        f"The {IDEMPOTENCY_HEADER} was used before with another body.",
+        (),
+    ),
+    "InternalServerError": (
+        errors.InternalServerError,
+        "Something unexpected: a generic message and the request-id, never details.",
+        (),
+    ),
+    "ServiceUnavailable": (
+        errors.ServiceUnavailable,
+        "Storage (or the token issuer's keys) cannot be reached or is throttling; retry "
+        "after `Retry-After` seconds.",
+        ("Retry-After",),
+    ),
+}
+
+
+def _error_responses() -> Json:
+    responses: Json = {}
+    for name, (error, description, extra_headers) in _ERRORS.items():
+        schema = {
+            "$ref": f"{_SCHEMAS}ODataError",
+            "properties": {"error": {"properties": {"code": {"const": error.code}}}},
+        }
+        headers = {header: _ref("headers", header) for header in extra_headers}
+        responses[name] = {
+            "description": f"{error.status} {error.code}: {description}",
+            "headers": {**headers, **_IDS},
+            "content": _json_content(schema),
+        }
+    return responses
+
+
+def _status_of(name: str) -> str:
+    return str(_ERRORS[name][0].status)
+
+
+def _errors(*names: str) -> Json:
+    return {_status_of(name): _ref("responses", name) for name in names}
+
+
+# ---- operations ---------------------------------------------------------------------------
+
+_ADD_PERMISSIONS = (
+    "Permissions: delegated `ProfilePhoto.ReadWrite.All` or `User.ReadWrite.All` (or "
+    "`User.ReadWrite` for the caller's own photos); application `ProfilePhoto.ReadWrite.All` "
+    "or `User.ReadWrite.All`."
+)
+_READ_PERMISSIONS = (
+    "Permissions: any that may add, or delegated `User.ReadBasic.All`, `User.Read.All`, "
+    "`ProfilePhoto.Read.All` (and `User.Read` for the caller's own photos); application "
+    "`User.Read.All` or `ProfilePhoto.Read.All`."
+)
+_ME_NOTE = " `/me` is the signed-in user: delegated tokens only (app-only is 400)."
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    description: str,
+    parameters: Sequence[str],
+    responses: Json,
+    *,
+    request_body: Json | None = None,
+) -> Json:
+    operation: Json = {
+        "operationId": operation_id,
+        "tags": ["photos"],
+        "summary": summary,
+        "description": description,
+        "parameters": [_ref("parameters", name) for name in (*parameters, "clientRequestId")],
+    }
+    if request_body is not None:
+        operation["requestBody"] = request_body
+    operation["responses"] = responses
+    return operation
+
+
+def _add(operation_id: str, for_me: bool, as_ref: bool) -> Json:
+    description = (
+        "Add a photo (Graph beta *Add photos*). "
+        + ("The `/$ref` form does the same. " if as_ref else "")
+        + _ADD_PERMISSIONS
+        + (_ME_NOTE if for_me else "")
+    )
+    created = {
+        "description": "The stored photo.",
+        "headers": {"Location": _ref("headers", "Location"), **_IDS},
+        "content": _json_content({"$ref": f"{_SCHEMAS}ProfilePhotoCreated"}),
+    }
+    body = {
+        "required": True,
+        "content": _json_content({"$ref": f"{_SCHEMAS}ProfilePhotoInput"}),
+    }
+    return _operation(
+        operation_id,
+        "Add a photo" + (" (the /$ref form)" if as_ref else ""),
+        description,
+        ([] if for_me else ["user"]) + ["idempotencyKey"],
+        {
+            "201": created,
+            **_errors("BadRequest", "Unauthorized", "Forbidden"),
+            **({} if for_me else _errors("NotFound")),
+            **_errors(
+                "Conflict",
+                "PayloadTooLarge",
+                "UnsupportedMediaType",
+                "UnprocessableEntity",
+                "InternalServerError",
+                "ServiceUnavailable",
+            ),
+        },
+        request_body=body,
+    )
+
+
+def _list(operation_id: str, for_me: bool) -> Json:
+    ok = {
+        "description": "A page of the user's photos.",
+        "headers": dict(_IDS),
+        "content": _json_content({"$ref": f"{_SCHEMAS}ProfilePhotoCollection"}),
+    }
+    return _operation(
+        operation_id,
+        "List photos",
+        "The user's photos, oldest first, in pages. Unknown `$` query options are 400. "
+        + _READ_PERMISSIONS
+        + (_ME_NOTE if for_me else ""),
+        ([] if for_me else ["user"]) + ["top", "skiptoken", "select"],
+        {
+            "200": ok,
+            **_errors("BadRequest", "Unauthorized", "Forbidden"),
+            **({} if for_me else _errors("NotFound")),
+            **_errors("InternalServerError", "ServiceUnavailable"),
+        },
+    )
+
+
+def _get(operation_id: str, for_me: bool) -> Json:
+    ok = {
+        "description": "The photo.",
+        "headers": dict(_IDS),
+        "content": _json_content({"$ref": f"{_SCHEMAS}ProfilePhotoEntity"}),
+    }
+    return _operation(
+        operation_id,
+        "Get a photo",
+        "One photo by id. " + _READ_PERMISSIONS + (_ME_NOTE if for_me else ""),
+        ([] if for_me else ["user"]) + ["photoId", "select"],
+        {
+            "200": ok,
+            **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound"),
+            **_errors("InternalServerError", "ServiceUnavailable"),
+        },
+    )
+
+
+def _delete(operation_id: str, for_me: bool) -> Json:
+    deleted = {"description": "Deleted.", "headers": dict(_IDS)}
+    return _operation(
+        operation_id,
+        "Delete a photo",
+        "Delete one photo by id; its idempotency key goes with it. Deleting needs what adding "
+        "needs. " + _ADD_PERMISSIONS + (_ME_NOTE if for_me else ""),
+        ([] if for_me else ["user"]) + ["photoId"],
+        {
+            "204": deleted,
+            **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound"),
+            **_errors("InternalServerError", "ServiceUnavailable"),
+        },
+    )
+
+
+def _document_operation() -> Json:
+    return {
+        "operationId": "openapi.GetDocument",
+        "tags": ["meta"],
+        "summary": "This document",
+        "description": "The OpenAPI description of the service. No token needed.",
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "The document.",
+                "headers": dict(_IDS),
+                "content": _json_content({"$ref": f"{_SCHEMAS}OpenApiDocument"}),
+            },
+            **_errors("InternalServerError"),
+        },
+    }
+
+
+def _paths() -> Json:
+    return {
+        "/me/photos": {
+            "get": _list("me.ListPhotos", True),
+            "post": _add("me.AddPhotos", True, False),
+        },
+        "/me/photos/$ref": {"post": _add("me.AddPhotosRef", True, True)},
+        "/me/photos/{photo-id}": {
+            "get": _get("me.GetPhoto", True),
+            "delete": _delete("me.DeletePhoto", True),
+        },
+        "/users/{user}/photos": {
+            "get": _list("users.ListPhotos", False),
+            "post": _add("users.AddPhotos", False, False),
+        },
+        "/users/{user}/photos/$ref": {"post": _add("users.AddPhotosRef", False, True)},
+        "/users/{user}/photos/{photo-id}": {
+            "get": _get("users.GetPhoto", False),
+            "delete": _delete("users.DeletePhoto", False),
+        },
+        "/openapi.json": {"get": _document_operation()},
+    }
+
+
+def build_document() -> Json:
+    """The OpenAPI 3.1 document, as a JSON-ready dict."""
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "graph-photos",
+            "version": API_VERSION,
+            "summary": "A Microsoft Graph-compatible profile photo service.",
+            "description": (
+                "Graph's *Add photos* (beta) and reading and deleting the photos, with Graph's "
+                "paths, bodies and errors. Every response carries `request-id` and "
+                "`client-request-id`. Paths are case-insensitive and take a trailing `/`."
+            ),
+        },
+        "servers": [{"url": SERVER_URL, "description": "This service (relative)."}],
+        "security": [{_BEARER: []}],
+        "tags": [
+            {"name": "photos", "description": "A user's profile photos."},
+            {"name": "meta", "description": "About the service."},
+        ],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                _BEARER: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": (
+                        "An Entra ID (or configured issuer's) RS256 access token for this "
+                        "API's audience: delegated (`scp`) or app-only (`roles`)."
+                    ),
+                }
+            },
+            "schemas": _schemas(),
+            "parameters": _parameters(),
+            "headers": _headers(),
+            "responses": _error_responses(),
+        },
+    }
+
+
+def render(document: Json) -> str:
+    """The file's text: stable key order as built, two-space indent, a final newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.openapi", description=__doc__)
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the file is out of date; write nothing"
+    )
+    args = parser.parse_args(argv)
+    text = render(build_document())
+    current = DOCUMENT_PATH.read_text(encoding="utf-8") if DOCUMENT_PATH.exists() else None
+    if args.check:
+        if current != text:
+            print(f"{DOCUMENT_PATH} is out of date: run python -m devtools.openapi")
+            return 1
+        return 0
+    if current != text:
+        DOCUMENT_PATH.write_text(text, encoding="utf-8")
+        print(f"wrote {DOCUMENT_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""``GET /api/openapi.json``: the service's OpenAPI 3.1 document, anonymous.
+
+The document is ``shared/openapi.json``, built by ``python -m devtools.openapi`` and deployed
+with the app. It is read once per process and served as it is, with the request ids every
+response carries; if it cannot be read, the caller gets Graph's generic ``500``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Final
+
+import azure.functions as func
+
+from shared.errors import InternalServerError
+from shared.http import render_error, request_ids
+
+DOCUMENT_PATH: Final = Path(__file__).with_name("openapi.json")
+CONTENT_TYPE: Final = "application/json; charset=utf-8"
+
+logger = logging.getLogger("graph_photos")
+
+
+@functools.cache
+def document_bytes(path: Path = DOCUMENT_PATH) -> bytes:
+    """The document's bytes, read on first use and kept for the life of the process."""
+    return path.read_bytes()
+
+
+def document_response(req: func.HttpRequest, path: Path = DOCUMENT_PATH) -> func.HttpResponse:
+    ids = request_ids(req.headers)
+    try:
+        body = document_bytes(path)
+    except OSError:
+        logger.exception("request %s: cannot read the OpenAPI document", ids.request_id)
+        return render_error(InternalServerError(), ids)
+    return func.HttpResponse(
+        body=body,
+        status_code=200,
+        headers={**ids.headers(), "Content-Type": CONTENT_TYPE},
+        mimetype="application/json",
+        charset="utf-8",
+    )
