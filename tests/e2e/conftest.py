@@ -7,6 +7,7 @@ audience ``AUDIENCE``), their keys fetched from a JWKS served on loopback.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -80,13 +81,19 @@ class Service:
             return [dict(entity) for entity in table.list_entities()]
 
 
-@pytest.fixture(scope="session")
-def service(azurite: AzuriteEndpoint, jwks_url: str) -> Iterator[Service]:
-    """The repository's app on a dev host on a free port, for the session."""
-    table_name = f"e2e{uuid4().hex}"
+@contextlib.contextmanager
+def running_service(
+    storage: str, jwks_url: str, *, read_with: str | None = None, table_prefix: str = "e2e"
+) -> Iterator[Service]:
+    """The repository's app on a dev host on a free port, its store on ``storage``.
+
+    ``read_with`` is the connection string tests read the table with (default ``storage``;
+    differs when the service goes through a proxy).
+    """
+    table_name = f"{table_prefix}{uuid4().hex}"
     env = {
         **os.environ,
-        "PHOTOS_STORAGE": azurite.connection_string,
+        "PHOTOS_STORAGE": storage,
         "PHOTOS_TABLE_NAME": table_name,
         "AUTH_AUDIENCES": AUDIENCE,
         "AUTH_ISSUER": ISSUER_V2,
@@ -95,7 +102,14 @@ def service(azurite: AzuriteEndpoint, jwks_url: str) -> Iterator[Service]:
     for name in ("AUTH_TENANT_ID", "PHOTOS_STORAGE__tableServiceUri", "PHOTOS_STORAGE__clientId"):
         env.pop(name, None)
     with start_dev_host_process(REPO_ROOT, env=env) as host:
-        yield Service(host=host, table_name=table_name, connection_string=azurite.connection_string)
+        yield Service(host=host, table_name=table_name, connection_string=read_with or storage)
+
+
+@pytest.fixture(scope="session")
+def service(azurite: AzuriteEndpoint, jwks_url: str) -> Iterator[Service]:
+    """The repository's app on a dev host on a free port, for the session."""
+    with running_service(azurite.connection_string, jwks_url) as running:
+        yield running
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ store across the outage, as a Functions worker would: recovery needs no restart.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -20,11 +19,10 @@ from uuid import uuid4
 import pytest
 
 from devtools.azurite import AzuriteProcess, connection_string, start_azurite
-from devtools.host_process import start_dev_host_process
 from shared.store import STORE_DEADLINE
-from tests.e2e.conftest import REPO_ROOT, Reply, Service, send
+from tests.e2e.conftest import Reply, Service, running_service, send
 from tests.tcp_proxy import Fault, TcpProxy, ThreadedTcpProxy
-from tests.tokens import AUDIENCE, ISSUER_V2, build_access_token
+from tests.tokens import build_access_token
 
 pytestmark = pytest.mark.azurite
 
@@ -46,19 +44,10 @@ def own_azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuritePro
 
 def _service(storage: str, azurite: AzuriteProcess, jwks_url: str) -> Iterator[Service]:
     """A dev host whose store uses ``storage``; ``Service`` reads Azurite directly."""
-    table_name = f"outage{uuid4().hex}"
-    env = {
-        **os.environ,
-        "PHOTOS_STORAGE": storage,
-        "PHOTOS_TABLE_NAME": table_name,
-        "AUTH_AUDIENCES": AUDIENCE,
-        "AUTH_ISSUER": ISSUER_V2,
-        "AUTH_JWKS_URI": jwks_url,
-    }
-    for name in ("AUTH_TENANT_ID", "PHOTOS_STORAGE__tableServiceUri", "PHOTOS_STORAGE__clientId"):
-        env.pop(name, None)
-    with start_dev_host_process(REPO_ROOT, env=env) as host:
-        yield Service(host=host, table_name=table_name, connection_string=azurite.connection_string)
+    with running_service(
+        storage, jwks_url, read_with=azurite.connection_string, table_prefix="outage"
+    ) as service:
+        yield service
 
 
 @pytest.fixture(scope="module")

@@ -13,48 +13,20 @@ from shared.table_keys import (
     fits_key,
     key_units,
 )
+from tests.awkward_ids import AWKWARD_IDS
 
 # What Table Storage refuses in a key (Azurite uses this very pattern), plus our escape and quote.
 FORBIDDEN_IN_KEY = re.compile(r"[\u0000-\u001f\u007f-\u009f/\\#?]")
 
-AWKWARD_IDS = [
-    "alice_contoso.com#EXT#@fabrikam.onmicrosoft.com",
-    "a/b",
-    "a\\b",
-    "what?",
-    "#",
-    "%",
-    "%25",
-    "%ģ",
-    "ģ",
-    "100%",
-    "o'brien",
-    "''",
-    "tab\there",
-    "line\nbreak",
-    "\x00",
-    "\x1f\x7f\x80\x9f",
-    "\u00a0",
-    "é",
-    "日本",
-    "😀",
-    "👩‍👩‍👧",
-    "a" * 200,
-    "😀" * MAX_ID_LENGTH,
-    "#" * MAX_ID_LENGTH,
-    "\x00" * MAX_ID_LENGTH,
-    "",
-    " ",
-    "acd7eace-eace-acd7-ceea-d7acceead7ac",
-]
+KEY_VALUES = [*AWKWARD_IDS, ""]
 
 
-@pytest.mark.parametrize("value", AWKWARD_IDS)
+@pytest.mark.parametrize("value", KEY_VALUES)
 def test_round_trip(value: str) -> None:
     assert decode_key(encode_key(value)) == value
 
 
-@pytest.mark.parametrize("value", AWKWARD_IDS)
+@pytest.mark.parametrize("value", KEY_VALUES)
 def test_encoded_key_is_allowed(value: str) -> None:
     key = encode_key(value)
     assert not FORBIDDEN_IN_KEY.search(key)

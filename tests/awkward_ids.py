@@ -1,0 +1,31 @@
+"""User and photo ids that are valid in Graph and awkward for Table Storage keys."""
+
+from shared.table_keys import MAX_ID_LENGTH
+
+AWKWARD_IDS = [
+    "alice_contoso.com#EXT#@fabrikam.onmicrosoft.com",
+    "a/b",
+    "a\\b",
+    "what?",
+    "#",
+    "%",
+    "%25",
+    "%ģ",
+    "ģ",
+    "100%",
+    "o'brien",
+    "''",
+    "tab\tand\nnewline",
+    "\x00\x1f\x7f\x9f",
+    "\u00a0",
+    "é",
+    "日本",
+    "😀👩‍👩‍👧",
+    " ",
+    "acd7eace-eace-acd7-ceea-d7acceead7ac",
+    "x" * 200,
+    "#" * MAX_ID_LENGTH,
+    "😀" * MAX_ID_LENGTH,
+    "\x85" * MAX_ID_LENGTH,
+    "\x00" * MAX_ID_LENGTH,
+]
