@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import azure.functions as func
 
-from shared.auth import TokenValidator, authorize, resolve_user
+from shared.auth import TokenValidator
 from shared.body import parse_photo
 from shared.config import ConfigError, Settings, load_process_settings
 from shared.errors import GraphError, InternalServerError
@@ -33,6 +33,7 @@ from shared.paths import (
     service_root,
     with_query,
 )
+from shared.permissions import Action, UserRef, authorize, resolve_user
 from shared.photo_order import position_of
 from shared.query import (
     encode_skiptoken,
@@ -53,11 +54,18 @@ class PhotoService:
         self._validator = validator
         self._store = store
 
-    async def add_photo(self, req: func.HttpRequest, ids: RequestIds) -> func.HttpResponse:
+    async def _authorized_user(
+        self, req: func.HttpRequest, path_user: str | None, action: Action
+    ) -> UserRef:
+        """The caller's token validated, the user the path names, and the permission checked."""
         principal = await self._validator.validate(req.headers.get("Authorization"))
+        user = resolve_user(principal, path_user)
+        authorize(principal, user, action)
+        return user
+
+    async def add_photo(self, req: func.HttpRequest, ids: RequestIds) -> func.HttpResponse:
         target = req.route_params.get("target", "")
-        user = resolve_user(principal, parse_photos_target(target).user)
-        authorize(principal, user, "add")
+        user = await self._authorized_user(req, parse_photos_target(target).user, "add")
         photo_in = parse_photo(req.headers.get("Content-Type"), req.get_body())
         idempotency_key = parse_idempotency_key(req.headers.get(IDEMPOTENCY_HEADER))
         photo = await self._store.add(
@@ -73,10 +81,8 @@ class PhotoService:
         return json_response(201, body, ids, {"Location": location})
 
     async def list_photos(self, req: func.HttpRequest, ids: RequestIds) -> func.HttpResponse:
-        principal = await self._validator.validate(req.headers.get("Authorization"))
         target = req.route_params.get("target", "")
-        user = resolve_user(principal, parse_photos_target(target).user)
-        authorize(principal, user, "read")
+        user = await self._authorized_user(req, parse_photos_target(target).user, "read")
         options = parse_list_options(req.params)
         page = await self._store.list(user.key, top=options.top, after=options.after)
         root = service_root(req.url, target)
@@ -90,11 +96,9 @@ class PhotoService:
         return json_response(200, body, ids)
 
     async def get_photo(self, req: func.HttpRequest, ids: RequestIds) -> func.HttpResponse:
-        principal = await self._validator.validate(req.headers.get("Authorization"))
         target = req.route_params.get("target", "")
         wanted = parse_photo_target(target)
-        user = resolve_user(principal, wanted.user)
-        authorize(principal, user, "read")
+        user = await self._authorized_user(req, wanted.user, "read")
         select = parse_item_options(req.params)
         photo = await self._store.get(user.key, wanted.photo_id)
         if photo is None:
@@ -106,10 +110,10 @@ class PhotoService:
         )
 
     async def delete_photo(self, req: func.HttpRequest, ids: RequestIds) -> func.HttpResponse:
-        principal = await self._validator.validate(req.headers.get("Authorization"))
         wanted = parse_photo_target(req.route_params.get("target", ""))
-        user = resolve_user(principal, wanted.user)
-        authorize(principal, user, "add")  # deleting needs what adding needs
+        user = await self._authorized_user(
+            req, wanted.user, "add"
+        )  # deleting needs what adding needs
         if not await self._store.delete(user.key, wanted.photo_id):
             raise photo_not_found(wanted.photo_id)
         return empty_response(204, ids)
