@@ -319,10 +319,15 @@ class JwksKeySource:
         ) as response:
             if response.status != 200:
                 raise JwksError(f"HTTP {response.status}")
-            data = await response.content.read(MAX_JWKS_BYTES + 1)
-        if len(data) > MAX_JWKS_BYTES:
-            raise JwksError(f"the JWK Set is larger than {MAX_JWKS_BYTES} bytes")
-        return data
+            if (response.content_length or 0) > MAX_JWKS_BYTES:
+                raise JwksError(f"the JWK Set is larger than {MAX_JWKS_BYTES} bytes")
+            # Read to the end, however the body is split into chunks, but never past the cap.
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:
+                    raise JwksError(f"the JWK Set is larger than {MAX_JWKS_BYTES} bytes")
+        return bytes(body)
 
     def _client(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()

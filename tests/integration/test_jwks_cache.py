@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from aiohttp import web
 
 from shared.auth import TokenValidator
 from shared.errors import InvalidAuthenticationToken, ServiceUnavailable
-from shared.keys import JwksKeySource, SigningKeysUnavailable, UnknownSigningKey
+from shared.keys import MAX_JWKS_BYTES, JwksKeySource, SigningKeysUnavailable, UnknownSigningKey
 from tests import tokens
 from tests.tokens import FakeClock, JwksServer, bearer
 
@@ -244,3 +246,71 @@ async def test_aclose_is_idempotent(
     await source.signing_key(tokens.signing_key().kid)
     await source.aclose()
     await source.aclose()
+
+
+class _ChunkedJwks:
+    """A JWK Set sent in small pieces with pauses between them (no Content-Length)."""
+
+    def __init__(self, body: bytes, piece: int = 4096) -> None:
+        self.body = body
+        self.piece = piece
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(self.body), self.piece):
+            await response.write(self.body[start : start + self.piece])
+            await asyncio.sleep(0.01)
+        await response.write_eof()
+        return response
+
+    async def __aenter__(self) -> _ChunkedJwks:
+        app = web.Application()
+        app.router.add_get("/keys", self._serve)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/keys"
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def _large_jwks() -> bytes:
+    """The signing key among many others, with certificate chains: ~40 KB, like Entra's."""
+    document = tokens.jwks(tokens.rotated_key(), tokens.signing_key())
+    filler = [
+        {**tokens.evil_key().public_jwk(), "kid": f"other-{n}", "x5c": ["A" * 2000]}
+        for n in range(16)
+    ]
+    document["keys"] = filler + document["keys"]
+    return json.dumps(document).encode()
+
+
+async def test_a_jwks_sent_in_many_chunks_is_read_to_the_end(
+    make_source: Callable[..., JwksKeySource],
+) -> None:
+    body = _large_jwks()
+    assert len(body) > 30_000
+    async with _ChunkedJwks(body) as served:
+        validator = TokenValidator(tokens.tenant_settings(), make_source(served.url))
+        principal = await validator.validate(bearer(tokens.build_access_token()))
+    assert principal.object_id == tokens.USER_OID
+
+
+async def test_a_jwks_over_the_size_cap_is_refused_even_without_content_length(
+    make_source: Callable[..., JwksKeySource], caplog: pytest.LogCaptureFixture
+) -> None:
+    body = b'{"keys": [' + b" " * (MAX_JWKS_BYTES + 10) + b"]}"
+    async with _ChunkedJwks(body, piece=256 * 1024) as served:
+        validator = TokenValidator(tokens.tenant_settings(), make_source(served.url))
+        with caplog.at_level(logging.ERROR), pytest.raises(ServiceUnavailable):
+            await validator.validate(bearer(tokens.build_access_token()))
+    assert "larger than" in caplog.text
