@@ -55,9 +55,11 @@ def json_response(
     )
 
 
-def empty_response(status: int, ids: RequestIds) -> func.HttpResponse:
+def empty_response(
+    status: int, ids: RequestIds, headers: Mapping[str, str] | None = None
+) -> func.HttpResponse:
     """A response without a body (``204 No Content``), with the request ids."""
-    return func.HttpResponse(status_code=status, headers=ids.headers())
+    return func.HttpResponse(status_code=status, headers={**(headers or {}), **ids.headers()})
 
 
 def render_error(

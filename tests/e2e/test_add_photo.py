@@ -187,13 +187,14 @@ def test_bad_requests_get_graph_errors_and_store_nothing(
     assert len(service.entities()) == before
 
 
-def test_routes_other_than_the_four_are_not_found(service: Service) -> None:
+def test_routes_other_than_the_four_are_not_added_to(service: Service) -> None:
     token = build_access_token()
-    for method, path in [
-        ("POST", "me/photos/x"),
-        ("PUT", "me/photos"),
-        ("DELETE", "me/photos"),
-        ("POST", "users/a/b/photos"),
+    before = len(service.entities())
+    for method, path, status in [
+        ("POST", "me/photos/x", 405),
+        ("PUT", "me/photos", 405),
+        ("DELETE", "me/photos", 405),
+        ("POST", "users/a/b/photos", 404),
     ]:
         reply = send(
             f"{service.base_url}/{path}",
@@ -201,7 +202,8 @@ def test_routes_other_than_the_four_are_not_found(service: Service) -> None:
             body=SEED,
             headers={"Authorization": f"Bearer {token}", "Content-Type": JSON},
         )
-        assert reply.status == 404, (method, path)
+        assert reply.status == status, (method, path)
+    assert len(service.entities()) == before
 
 
 def test_tokens_never_reach_the_host_log(service: Service) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.functions_app import FunctionLoadError, read_function_definition, read_route_prefix
+from devtools.functions_app import FunctionLoadError, read_function_definition
 from devtools.route_syntax import RouteTemplateError
 from devtools.routing import (
     Route,
@@ -16,6 +16,7 @@ from devtools.routing import (
     decode_request_path,
     join_route_prefix,
 )
+from tests.repo_routes import FALLBACK, repo_route_table
 
 ADD_PHOTO_ROUTE = json.loads(
     (Path(__file__).parents[2] / "add_photo" / "function.json").read_text(encoding="utf-8")
@@ -295,24 +296,17 @@ def test_function_json_problems(tmp_path: Path, config: object, problem: str) ->
 
 # ---- the repository's own routes ---------------------------------------------------------
 
-REPO_ROOT = Path(__file__).parents[2]
 
-
-def _repo_route_table() -> RouteTable:
-    """The route table the host builds from this repository's host.json and function.json files."""
-    prefix = read_route_prefix(REPO_ROOT)
-    routes = []
-    for config in sorted(REPO_ROOT.glob("*/function.json")):
-        definition = read_function_definition(config.parent)
-        assert definition is not None, f"{config} is disabled"
-        template = RouteTemplate.parse(join_route_prefix(prefix, definition.trigger.route))
-        routes.append(Route(definition.name, template, definition.trigger.methods))
-    return RouteTable(routes)
+def test_a_catch_all_named_first_takes_even_a_literal_route() -> None:
+    # The real host does not rank templates (Azure/azure-functions-host#9876): name order only.
+    table = RouteTable([_route("a_any", "api/{*rest}"), _route("b_document", "api/openapi.json")])
+    found = table.match("GET", "/api/openapi.json")
+    assert found is not None and found.route.function_name == "a_any"
 
 
 _ID = "p1"
 REPO_ROUTES = [
-    # method, raw path, function (None: no function), its target (None: no route values)
+    # method, raw path, the function that takes it, its target (None: no route values)
     ("POST", "/api/me/photos", "add_photo", "me/photos"),
     ("POST", "/api/me/photos/$ref", "add_photo", "me/photos/$ref"),
     ("POST", "/api/users/u1/photos/%24ref/", "add_photo", "users/u1/photos/$ref/"),
@@ -330,54 +324,75 @@ REPO_ROUTES = [
     ("GET", "/api/openapi.json", "openapi_document", None),
     ("GET", "/api/OpenAPI.json/", "openapi_document", None),
     ("GET", "/api/users/openapi.json/photos", "list_photos", "users/openapi.json/photos"),
-    # nothing else
-    ("GET", "/api/me/photos/$ref", None, None),
-    ("GET", "/api/me/photos/%24REF/", None, None),
-    ("DELETE", "/api/me/photos/$ref", None, None),
-    ("POST", f"/api/me/photos/{_ID}", None, None),
-    ("DELETE", "/api/me/photos", None, None),
-    ("PUT", f"/api/me/photos/{_ID}", None, None),
-    ("PATCH", f"/api/me/photos/{_ID}", None, None),
-    ("GET", f"/api/me/photos/{_ID}/$value", None, None),
-    ("GET", "/api/me/photo", None, None),
-    ("GET", "/api/me", None, None),
-    ("GET", "/api/users/photos", None, None),
-    ("GET", "/api/users/a/b/photos", None, None),
-    ("GET", "/api/users/a/b/photos/p1", None, None),
-    ("GET", "/api/me//photos/p1", None, None),
+    # everything else: the fallback, with the path after the route prefix
+    ("GET", "/api/me/photos/$ref", FALLBACK, "me/photos/$ref"),
+    ("GET", "/api/me/photos/%24REF/", FALLBACK, "me/photos/$REF/"),
+    ("DELETE", "/api/me/photos/$ref", FALLBACK, "me/photos/$ref"),
+    ("POST", f"/api/me/photos/{_ID}", FALLBACK, f"me/photos/{_ID}"),
+    ("DELETE", "/api/me/photos", FALLBACK, "me/photos"),
+    ("PUT", "/api/me/photos", FALLBACK, "me/photos"),
+    ("HEAD", "/api/me/photos", FALLBACK, "me/photos"),
+    ("OPTIONS", "/api/me/photos", FALLBACK, "me/photos"),
+    ("PUT", f"/api/me/photos/{_ID}", FALLBACK, f"me/photos/{_ID}"),
+    ("PATCH", f"/api/me/photos/{_ID}", FALLBACK, f"me/photos/{_ID}"),
+    ("GET", f"/api/me/photos/{_ID}/$value", FALLBACK, f"me/photos/{_ID}/$value"),
+    ("GET", "/api/me/photo", FALLBACK, "me/photo"),
+    ("GET", "/api/me", FALLBACK, "me"),
+    ("GET", "/api/users/photos", FALLBACK, "users/photos"),
+    ("GET", "/api/users//photos", FALLBACK, "users//photos"),
+    ("GET", "/api/users/a/b/photos", FALLBACK, "users/a/b/photos"),
+    ("GET", "/api/users/a/b/photos/p1", FALLBACK, "users/a/b/photos/p1"),
+    ("GET", "/api/me//photos/p1", FALLBACK, "me//photos/p1"),
+    ("POST", "/api/openapi.json", FALLBACK, "openapi.json"),
+    ("GET", "/api/openapi.json/x", FALLBACK, "openapi.json/x"),
+    ("GET", "/api/openapi.json//", FALLBACK, "openapi.json//"),
+    ("GET", "/api/me/photos//", FALLBACK, "me/photos//"),
+    ("TRACE", "/api/nothing", FALLBACK, "nothing"),
+    ("GET", "/api", FALLBACK, ""),
+    ("GET", "/api/", FALLBACK, ""),
+    # outside the route prefix: no function (the host's own 404)
     ("GET", "/me/photos", None, None),
-    ("POST", "/api/openapi.json", None, None),
-    ("GET", "/api/openapi.json/x", None, None),
     ("GET", "/openapi.json", None, None),
+    ("GET", "/", None, None),
 ]
 
 
 @pytest.mark.parametrize(("method", "raw_path", "function", "target"), REPO_ROUTES)
-def test_the_repository_routes_each_request_to_exactly_one_function(
+def test_the_repository_routes_each_request_to_one_function(
     method: str, raw_path: str, function: str | None, target: str | None
 ) -> None:
-    table = _repo_route_table()
+    table = repo_route_table()
     path = decode_request_path(raw_path)
+    found = table.match(method, path)
+    assert (found and found.route.function_name) == function
+    parameter = "path" if function == FALLBACK else "target"
+    assert (found and found.values) == (
+        None if function is None else {} if target is None else {parameter: target}
+    )
+    # Apart from the fallback, at most one route takes any request: none shadows another.
     candidates = [
         route.function_name
         for route in table.routes
-        if route.accepts(method) and route.template.match(path) is not None
+        if route.function_name != FALLBACK
+        and route.accepts(method)
+        and route.template.match(path) is not None
     ]
-    # exactly one candidate: no route shadows another, whatever order a host tries them in
-    assert candidates == ([] if function is None else [function])
-    found = table.match(method, path)
-    assert (found and found.route.function_name) == function
-    assert (found and found.values) == (
-        None if function is None else {} if target is None else {"target": target}
-    )
+    assert candidates == ([] if function in (None, FALLBACK) else [function])
 
 
-def test_the_repository_has_the_photo_functions_and_the_document() -> None:
-    names = {route.function_name: route.method_names for route in _repo_route_table().routes}
+def test_the_fallback_is_tried_last() -> None:
+    # The host tries routes in order of function names: a name sorting after the fallback's
+    # would never be reached (its requests would get a 404 or 405 from the fallback).
+    assert repo_route_table().routes[-1].function_name == FALLBACK
+
+
+def test_the_repository_has_the_photo_functions_the_document_and_the_fallback() -> None:
+    names = {route.function_name: route.method_names for route in repo_route_table().routes}
     assert names == {
         "add_photo": ("POST",),
         "delete_photo": ("DELETE",),
         "get_photo": ("GET",),
         "list_photos": ("GET",),
         "openapi_document": ("GET",),
+        FALLBACK: ("GET", "POST", "DELETE", "HEAD", "PATCH", "PUT", "OPTIONS", "TRACE"),
     }

@@ -1,0 +1,134 @@
+"""The fallback function: Graph's 404 / 405 for what no operation's route takes, agreeing with the routes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import azure.functions as func
+import pytest
+
+from devtools.routing import decode_request_path
+from shared.fallback import allowed_methods, unmatched_response
+from tests.repo_routes import FALLBACK, repo_route_table
+from tests.unit.test_devhost_routing import REPO_ROUTES
+
+METHODS = ("GET", "POST", "DELETE", "HEAD", "PATCH", "PUT", "OPTIONS", "TRACE")
+PATHS = sorted({raw_path for _, raw_path, function, _ in REPO_ROUTES if function is not None})
+
+
+@pytest.mark.parametrize("raw_path", PATHS)
+def test_the_allowed_methods_are_those_the_routes_serve(raw_path: str) -> None:
+    table = repo_route_table()
+    path = decode_request_path(raw_path)
+    winners = {method: table.match(method, path) for method in METHODS}
+    served = {
+        method
+        for method, found in winners.items()
+        if found is not None and found.route.function_name != FALLBACK
+    }
+    unserved = [
+        found for found in winners.values() if found and found.route.function_name == FALLBACK
+    ]
+    assert unserved, f"every method of {raw_path} is served"  # PUT never is
+    assert set(allowed_methods(unserved[0].values["path"])) == served
+
+
+def _request(method: str, path: str, headers: dict[str, str] | None = None) -> func.HttpRequest:
+    return func.HttpRequest(
+        method,
+        f"http://localhost/api/{path}",
+        headers=headers or {},
+        route_params={"path": path},
+        body=b"",
+    )
+
+
+def _error(response: func.HttpResponse, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status
+    assert response.headers["Content-Type"].startswith("application/json")
+    error: dict[str, Any] = json.loads(response.get_body())["error"]
+    assert error["code"] == code
+    assert error["innerError"]["request-id"] == response.headers["request-id"]
+    assert error["innerError"]["client-request-id"] == response.headers["client-request-id"]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "me/photos", "GET, POST"),
+        ("HEAD", "users/u1/photos/", "GET, POST"),
+        ("GET", "me/photos/$ref", "POST"),
+        ("DELETE", "users/u1/photos/$REF", "POST"),
+        ("PATCH", "me/photos/p1", "DELETE, GET"),
+        ("post", "me/photos/p1", "DELETE, GET"),
+        ("DELETE", "OpenAPI.json", "GET"),
+    ],
+)
+def test_a_resource_with_a_method_not_served_is_405_with_allow(
+    method: str, path: str, allow: str
+) -> None:
+    response = unmatched_response(_request(method, path))
+
+    error = _error(response, 405, "MethodNotAllowed")
+    assert response.headers["Allow"] == allow
+    assert f"'{method.upper()}'" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "nothing"),
+        ("GET", ""),
+        ("GET", "me"),
+        ("POST", "me/photo"),
+        ("GET", "users//photos"),
+        ("PUT", "users/ /photos"),  # route values arrive decoded; a blank user is no user
+        ("DELETE", "me/photos/p1/x"),
+    ],
+)
+def test_any_other_path_is_404(method: str, path: str) -> None:
+    response = unmatched_response(_request(method, path))
+
+    _error(response, 404, "ResourceNotFound")
+    assert "Allow" not in response.headers
+
+
+def test_the_client_request_id_is_echoed() -> None:
+    response = unmatched_response(_request("GET", "nothing", {"client-request-id": "abc-1"}))
+
+    assert _error(response, 404, "ResourceNotFound")["innerError"]["client-request-id"] == "abc-1"
+
+
+def test_options_on_a_resource_is_204_with_allow() -> None:
+    response = unmatched_response(_request("OPTIONS", "me/photos"))
+
+    assert response.status_code == 204
+    assert response.get_body() == b""
+    assert response.headers["Allow"] == "GET, POST"
+    assert response.headers["request-id"]
+
+
+def test_options_elsewhere_is_404() -> None:
+    _error(unmatched_response(_request("OPTIONS", "nothing")), 404, "ResourceNotFound")
+
+
+def test_a_served_method_reaching_the_fallback_is_a_logged_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Only when the operation's function is missing, e.g. it failed to load.
+    with caplog.at_level(logging.ERROR, logger="graph_photos"):
+        response = unmatched_response(_request("GET", "me/photos"))
+
+    _error(response, 500, "InternalServerError")
+    assert "did its function fail to load" in caplog.text
+
+
+def test_a_long_path_is_shortened_in_the_message() -> None:
+    response = unmatched_response(_request("GET", "x" * 500))
+
+    message = _error(response, 404, "ResourceNotFound")["message"]
+    assert len(message) < 200
+    assert "x" * 100 + "…" in message
