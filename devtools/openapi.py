@@ -63,6 +63,12 @@ _PHOTO_PROPERTIES: Final[Json] = {
     "height": {"type": "integer", "format": "int32", "minimum": 1, "maximum": INT32_MAX},
     "width": {"type": "integer", "format": "int32", "minimum": 1, "maximum": INT32_MAX},
 }
+_REF_PATTERN: Final = r"^\$[Rr][Ee][Ff]$"
+_UNADDRESSABLE_ID: Final[Json] = {
+    "type": "string",
+    "anyOf": [{"enum": [".", ".."]}, {"pattern": _REF_PATTERN}, {"pattern": "%2[Ff]"}],
+}
+"""The ids "Add photos" refuses because no URL can name them (``shared.models``)."""
 _CONTEXT: Final[Json] = {
     "type": "string",
     "description": "The OData context URL of the response (absolute).",
@@ -86,7 +92,13 @@ def _schemas() -> Json:
                     "type": ["string", "null"],
                     "minLength": 1,
                     "maxLength": MAX_ID_LENGTH,
-                    "description": "Any Unicode text; an id the user already has is 409.",
+                    "not": _UNADDRESSABLE_ID,
+                    "description": (
+                        "Any Unicode text except what no URL could name, so the photo could "
+                        "never be read or deleted: `.`, `..`, `$ref` (any case) and text "
+                        "holding `%2F` (any case: it reads as `/` in a path). An id the user "
+                        "already has is 409."
+                    ),
                 },
                 "height": _PHOTO_PROPERTIES["height"],
                 "width": _PHOTO_PROPERTIES["width"],
@@ -174,7 +186,7 @@ def _schemas() -> Json:
 
 # ---- parameters and headers ---------------------------------------------------------------
 
-_NOT_REF = {"not": {"pattern": r"^\$[Rr][Ee][Ff]$"}}
+_NOT_REF = {"not": {"pattern": _REF_PATTERN}}
 
 
 def _parameters() -> Json:

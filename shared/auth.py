@@ -10,7 +10,7 @@ failed, except "no signing keys could ever be loaded", a ``ServiceUnavailable`` 
 service cannot judge the token, the token is not at fault. Tokens never appear in messages
 or log lines.
 
-Who may do what with a ``Principal`` lives in ``shared.permissions`` and is re-exported here.
+Who may do what with a ``Principal`` lives in ``shared.permissions``.
 """
 
 from __future__ import annotations
@@ -30,15 +30,6 @@ from shared.keys import (
     SigningKeysUnavailable,
     UnknownSigningKey,
 )
-from shared.permissions import UserRef, authorize, resolve_user
-
-__all__ = [
-    "Principal",
-    "TokenValidator",
-    "UserRef",
-    "authorize",
-    "resolve_user",
-]
 
 logger = logging.getLogger(__name__)
 

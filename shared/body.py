@@ -9,7 +9,9 @@ problem is a ``GraphError`` whose message says what is wrong and where:
 - 400 ``BadRequest``: empty, not UTF-8, not JSON (with line and column), ``NaN``/``Infinity``
   (Python's json accepts them; JSON does not), a property given twice (RFC 8259 leaves the
   meaning of duplicates open and parsers disagree on which one wins, so we refuse to guess),
-  not an object, and each broken property rule, named.
+  not an object, and each broken property rule, named; among them an ``id`` no URL could
+  name (``.``, ``..``, ``$ref``, anything holding ``%2F``: ``shared.models.unaddressable_reason``),
+  since the photo could then never be read or deleted.
 
 A leading UTF-8 byte order mark is ignored, as RFC 8259 section 8.1 allows.
 """
@@ -24,7 +26,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from shared.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
-from shared.models import INT32_MAX, PROFILE_PHOTO_TYPE, ProfilePhotoIn
+from shared.models import INT32_MAX, PROFILE_PHOTO_TYPE, UNADDRESSABLE_ID, ProfilePhotoIn
 from shared.table_keys import MAX_ID_LENGTH
 
 MAX_BODY_BYTES: Final = 4096
@@ -190,6 +192,8 @@ def _explain(problem: ErrorDetails) -> str:
             return f"Property 'id' must be at most {MAX_ID_LENGTH} characters; got {length}."
         if kind == "string_unicode":
             return "Property 'id' must be valid Unicode; it contains an unpaired surrogate."
+        if kind == UNADDRESSABLE_ID:
+            return problem["msg"]
         return f"Property 'id' must be a JSON string; got {got}."
     return f"Property '{name}' is invalid: {problem['msg']}."
 

@@ -20,6 +20,7 @@ DEFAULT_TABLE_NAME = "ProfilePhotos"
 DEFAULT_CLOCK_SKEW_SECONDS = 300
 
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+_NOT_SHOWN = "(its value is not shown: it may hold an account key)"
 _TENANT_ID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -88,8 +89,7 @@ def _load_storage(environ: Mapping[str, str]) -> StorageSettings:
                 "PHOTOS_STORAGE and PHOTOS_STORAGE__tableServiceUri are both set; "
                 "set one: a connection string or an identity-based table endpoint"
             )
-        if not service_uri.lower().startswith(("https://", "http://")):
-            raise ConfigError("PHOTOS_STORAGE__tableServiceUri must be an https:// URL")
+        _check_table_service_uri(service_uri)
         return StorageSettings(
             connection_string=None,
             table_service_uri=service_uri,
@@ -102,9 +102,71 @@ def _load_storage(environ: Mapping[str, str]) -> StorageSettings:
             "the managed identity is only used with an identity-based connection"
         )
     return StorageSettings(
-        connection_string=connection_string or DEFAULT_CONNECTION_STRING,
+        connection_string=_connection_string(connection_string or DEFAULT_CONNECTION_STRING),
         table_name=table_name,
     )
+
+
+def _scheme_and_host(url: str) -> tuple[str, str | None]:
+    """``url``'s scheme (lower-cased) and host; ``("", None)`` when it is no URL at all."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), parts.hostname
+    except ValueError:  # e.g. an unclosed or invalid "[IPv6]" host
+        return "", None
+
+
+def _check_table_service_uri(uri: str) -> None:
+    """https only, loopback included: the Table Storage client sends the identity's bearer
+    token over nothing else (it refuses an http:// endpoint with a token credential)."""
+    scheme, host = _scheme_and_host(uri)
+    if scheme != "https" or not host:
+        raise ConfigError(
+            "PHOTOS_STORAGE__tableServiceUri must be an https:// URL "
+            "(e.g. https://<account>.table.core.windows.net): the identity's token is only "
+            "sent over https, even on loopback; for a local http:// Azurite set PHOTOS_STORAGE "
+            "to a connection string instead"
+        )
+
+
+def _connection_string(connection_string: str) -> str:
+    """``connection_string`` as Table Storage's client reads it, or ``ConfigError``.
+
+    ``UseDevelopmentStorage=true`` (Azurite), or ``key=value`` parts separated by ``;`` (a
+    trailing ``;`` and spaces around parts are fine; keys are case-insensitive, as the client
+    reads them) holding a credential, ``AccountName`` with ``AccountKey`` or a
+    ``SharedAccessSignature``, and an endpoint, ``TableEndpoint`` or the ``AccountName`` to
+    build it from. The result drops the trailing ``;`` and the spaces, which the client would
+    take as part of a key. Messages never quote the value: it holds the key.
+    """
+    trimmed = connection_string.strip().rstrip(";").strip()
+    if trimmed.lower() == DEFAULT_CONNECTION_STRING.lower():
+        return DEFAULT_CONNECTION_STRING
+    parts = [part.split("=", 1) for part in trimmed.split(";")]
+    if any(len(part) != 2 or not part[0].strip() or not part[1].strip() for part in parts):
+        raise ConfigError(
+            "PHOTOS_STORAGE must be UseDevelopmentStorage=true or a connection string of "
+            f"key=value parts separated by ';' {_NOT_SHOWN}"
+        )
+    values = {key.strip().lower(): value.strip() for key, value in parts}
+    if len(values) != len(parts):
+        raise ConfigError(f"PHOTOS_STORAGE names a key more than once {_NOT_SHOWN}")
+    has_key = "accountname" in values and "accountkey" in values
+    has_sas = "sharedaccesssignature" in values
+    has_endpoint = "tableendpoint" in values or "accountname" in values
+    if not (has_key or has_sas) or not has_endpoint:
+        raise ConfigError(
+            "PHOTOS_STORAGE must hold AccountName and AccountKey, or a SharedAccessSignature "
+            f"with AccountName or TableEndpoint {_NOT_SHOWN}"
+        )
+    endpoint = values.get("tableendpoint")
+    if endpoint is not None:
+        scheme, host = _scheme_and_host(endpoint)
+        if scheme not in ("https", "http") or not host:
+            raise ConfigError(
+                f"PHOTOS_STORAGE's TableEndpoint must be an https:// or http:// URL {_NOT_SHOWN}"
+            )
+    return ";".join(f"{key.strip()}={value.strip()}" for key, value in parts)
 
 
 def _load_auth(environ: Mapping[str, str]) -> AuthSettings:
@@ -170,13 +232,21 @@ def _load_auth(environ: Mapping[str, str]) -> AuthSettings:
     )
 
 
-def _is_loopback(host: str | None) -> bool:
-    if host is None:
+def is_loopback_host(host: str | None) -> bool:
+    """Whether ``host`` (a URL's host name, as ``urlsplit(url).hostname`` gives it) is this machine.
+
+    ``localhost`` (any case), and any loopback IP address: ``127.0.0.0/8``, ``::1`` (bracketed
+    or not). The one place that decides where plain ``http://`` is allowed.
+    """
+    if not host:
         return False
-    if host == "localhost":
+    name = host.lower()
+    if name == "localhost":
         return True
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
 
@@ -186,7 +256,7 @@ def _check_jwks_uri(uri: str) -> None:
     if lower.startswith("https://"):
         return
     if lower.startswith("http://"):
-        if _is_loopback(urlsplit(uri).hostname):
+        if is_loopback_host(_scheme_and_host(uri)[1]):
             return
         raise ConfigError("AUTH_JWKS_URI may use http:// only on loopback; use https://")
     if "://" in lower and not lower.startswith("file://"):

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from shared.table_keys import MAX_ID_LENGTH
 
@@ -14,8 +15,47 @@ PROFILE_PHOTO_TYPE: Final = "#microsoft.graph.profilePhoto"
 INT32_MAX: Final = 2_147_483_647
 
 
+UNADDRESSABLE_ID: Final = "photo_id_unaddressable"
+"""The pydantic error type of an id no URL can name (``unaddressable_reason``)."""
+
+
+def unaddressable_reason(photo_id: str) -> str | None:
+    """Why a photo with this id could never be read or deleted through its URL, or None.
+
+    ``…/photos/{id}`` cannot name ``.`` or ``..`` (clients and hosts resolve dot segments),
+    nor ``$ref`` in any case (that path is the collection's ``/$ref`` form), nor an id
+    holding ``%2F`` in either case (route values read ``%2F`` as ``/``; see ``shared.paths``).
+    Every other id, ``/``, ``#``, ``?``, ``%`` and control characters included, is fine.
+    """
+    if photo_id in (".", ".."):
+        return (
+            f"cannot be '{photo_id}': URLs resolve '.' and '..' path segments, so the photo "
+            "could never be read or deleted"
+        )
+    if photo_id.lower() == "$ref":
+        return (
+            "cannot be '$ref' (in any case): '…/photos/$ref' is the collection's reference "
+            "path, so the photo could never be read or deleted"
+        )
+    if "%2f" in photo_id.lower():
+        return (
+            "must not contain '%2F' (in any case): in a URL path it reads as '/', so the "
+            "photo could never be read or deleted"
+        )
+    return None
+
+
+def _addressable(photo_id: str) -> str:
+    reason = unaddressable_reason(photo_id)
+    if reason is not None:
+        raise PydanticCustomError(UNADDRESSABLE_ID, "Property 'id' {reason}.", {"reason": reason})
+    return photo_id
+
+
 # pydantic rejects lone surrogates (json.loads makes them from "\ud800") as "string_unicode".
-PhotoId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
+PhotoId = Annotated[
+    str, Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_addressable)
+]
 Int32Size = Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 

@@ -8,8 +8,9 @@ this module turns ``target`` into the user (and photo) it names, and builds
 
 Route values arrive percent-decoded except ``%2F``, which the host leaves as it is (it never
 separates segments); a photo id's ``%2F`` is therefore read as ``/``. An id holding the text
-``%2F`` itself (sent as ``%252F``) reaches the function exactly like one holding ``/``: the host
-gives no way to tell them apart, so such an id is addressed as if it held ``/``.
+``%2F`` itself (sent as ``%252F``) would reach the function exactly like one holding ``/``: the
+host gives no way to tell them apart, so "Add photos" refuses such ids (with ``.``, ``..`` and
+``$ref``, which no URL can name either: ``shared.models.unaddressable_reason``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ silently ignored, since a client that sent ``$filter`` expects it applied.
 
 A ``$skiptoken`` is the position of the last photo of the previous page (``PhotoPosition``:
 its creation time and id), as unpadded URL-safe base64 of JSON. Clients must treat it as
-opaque. A position, unlike an offset, stays right when photos are added or deleted between
+opaque; a hand-made one is checked like any input (a time outside Table Storage's range,
+1601-01-01 to 9999-12-31 UTC, is a 400 here rather than a failed storage query). A position, unlike an offset, stays right when photos are added or deleted between
 pages: nothing is skipped or repeated.
 """
 
@@ -30,6 +31,9 @@ SELECTABLE: Final = ("id", "height", "width")
 """The ``profilePhoto`` properties ``$select`` may name, in the order responses list them."""
 
 _MAX_SKIPTOKEN_LENGTH: Final = 4096
+_EARLIEST: Final = datetime(1601, 1, 1, tzinfo=UTC)
+_LATEST: Final = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+"""Table Storage's DateTime range; a time outside it is a 400 from Azure, never ours to send."""
 _DIGITS = re.compile(r"[0-9]{1,4}")
 
 
@@ -87,6 +91,8 @@ def decode_skiptoken(token: str) -> PhotoPosition:
             raise ValueError("not a position")
         photo_id.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
         created_at = created_at.astimezone(UTC)  # OverflowError past year 1 or 9999 in UTC
+        if not _EARLIEST <= created_at <= _LATEST:
+            raise ValueError("outside Table Storage's DateTime range")
     except (ValueError, TypeError, KeyError, OverflowError, binascii.Error):
         # JSONDecodeError and UnicodeError are ValueErrors
         raise BadRequest("The $skiptoken value is not valid.") from None

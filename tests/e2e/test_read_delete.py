@@ -169,14 +169,18 @@ def test_the_location_of_an_added_photo_gets_it(caller: Caller, photo_id: str) -
     assert reply.json()["id"] == photo_id
 
 
-def test_an_id_holding_the_text_percent_2f_reads_as_a_slash(caller: Caller) -> None:
-    # The host leaves %2F encoded in route values, so "x%252Fy" and "x%2Fy" arrive alike.
-    caller.add("x/y", 1, 1)
-    added = caller.add("x%2Fy", 2, 2)
+@pytest.mark.parametrize("photo_id", [".", "..", "$ref", "$REF", "x%2Fy", "x%2fy"])
+def test_an_id_no_url_can_name_is_refused(caller: Caller, photo_id: str) -> None:
+    # The host leaves %2F encoded in route values, so "x%252Fy" and "x%2Fy" arrive alike;
+    # ".." is resolved away by clients and hosts; "…/photos/$ref" is not a photo.
     reply = send(
-        added["location"], method="GET", headers={"Authorization": f"Bearer {caller.token}"}
+        f"{caller.service.base_url}/me/photos",
+        body=json.dumps({"id": photo_id, "height": 6, "width": 5}),
+        headers={"Authorization": f"Bearer {caller.token}", "Content-Type": "application/json"},
     )
-    assert reply.json()["id"] == "x/y"
+    error = assert_graph_error(reply, 400, "BadRequest")
+    assert "could never be read or deleted" in error["message"]
+    assert caller.call("GET", "me/photos").json()["value"] == []
 
 
 def test_get_with_select(service: Service, caller: Caller) -> None:
@@ -204,7 +208,9 @@ def test_another_users_photo_is_not_yours(service: Service, caller: Caller) -> N
 
 
 def test_ref_is_not_a_photo(caller: Caller) -> None:
-    assert caller.call("GET", "me/photos/$ref").status == 404
+    reply = caller.call("GET", "me/photos/$ref")  # the fallback: $ref is POST-only
+    assert_graph_error(reply, 405, "MethodNotAllowed")
+    assert reply.headers["allow"] == "POST"
 
 
 # ---- delete --------------------------------------------------------------------------------

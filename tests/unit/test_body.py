@@ -7,6 +7,7 @@ import pytest
 from shared.body import MAX_BODY_BYTES, parse_photo
 from shared.errors import GraphError
 from shared.table_keys import MAX_ID_LENGTH
+from tests.awkward_ids import AWKWARD_IDS
 
 JSON = "application/json"
 GOOD = b'{"height": 6, "width": 5}'
@@ -231,6 +232,55 @@ BAD = [
         "unpaired surrogate",
     ),
     (
+        "id dot",
+        JSON,
+        body(id="."),
+        400,
+        "BadRequest",
+        "Property 'id' cannot be '.': URLs resolve '.' and '..' path segments, so the photo "
+        "could never be read or deleted.",
+    ),
+    ("id dot dot", JSON, body(id=".."), 400, "BadRequest", "Property 'id' cannot be '..'"),
+    (
+        "id $ref",
+        JSON,
+        body(id="$ref"),
+        400,
+        "BadRequest",
+        "Property 'id' cannot be '$ref' (in any case): '…/photos/$ref' is the collection's "
+        "reference path, so the photo could never be read or deleted.",
+    ),
+    ("id $REF", JSON, body(id="$REF"), 400, "BadRequest", "Property 'id' cannot be '$ref'"),
+    ("id $Ref", JSON, body(id="$Ref"), 400, "BadRequest", "Property 'id' cannot be '$ref'"),
+    (
+        "id %2F",
+        JSON,
+        body(id="a%2Fb"),
+        400,
+        "BadRequest",
+        "Property 'id' must not contain '%2F' (in any case): in a URL path it reads as '/', "
+        "so the photo could never be read or deleted.",
+    ),
+    ("id %2f", JSON, body(id="%2f"), 400, "BadRequest", "must not contain '%2F'"),
+    ("id ends %2F", JSON, body(id="x" * 200 + "%2F"), 400, "BadRequest", "'%2F'"),
+    (
+        "id %2F escaped",
+        JSON,
+        raw('{"id": "\\u0025\\u0032\\u0046", "height": 6, "width": 5}'),
+        400,
+        "BadRequest",
+        "'%2F'",
+    ),
+    (
+        "id dot and bad height",
+        JSON,
+        body(id="..", height=0),
+        400,
+        "BadRequest",
+        "Property 'id' cannot be '..': URLs resolve '.' and '..' path segments, so the photo "
+        "could never be read or deleted. Property 'height' must be a JSON integer",
+    ),
+    (
         "unknown",
         JSON,
         body(color="red"),
@@ -348,6 +398,16 @@ GOOD_CASES = [
         ("😀", 6, 5),
     ),
     ("max id", JSON, body(id="😀" * MAX_ID_LENGTH), ("😀" * MAX_ID_LENGTH, 6, 5)),
+    ("id of three dots", JSON, body(id="..."), ("...", 6, 5)),
+    ("id dot and more", JSON, body(id=".a"), (".a", 6, 5)),
+    ("id dot slash", JSON, body(id="./"), ("./", 6, 5)),
+    ("id dot space", JSON, body(id=". "), (". ", 6, 5)),
+    ("id $refs", JSON, body(id="$refs"), ("$refs", 6, 5)),
+    ("id ref", JSON, body(id="ref"), ("ref", 6, 5)),
+    ("id %2", JSON, body(id="%2"), ("%2", 6, 5)),
+    ("id %252F", JSON, body(id="%252F"), ("%252F", 6, 5)),
+    ("id %2 F", JSON, body(id="%2 F"), ("%2 F", 6, 5)),
+    ("id slash", JSON, body(id="/"), ("/", 6, 5)),
     ("int32 bounds", JSON, body(height=1, width=2147483647), (None, 1, 2147483647)),
     ("property order", JSON, raw('{"width": 5, "id": "z", "height": 6}'), ("z", 6, 5)),
     ("exact limit", JSON, GOOD + b" " * (MAX_BODY_BYTES - len(GOOD)), (None, 6, 5)),
@@ -388,3 +448,8 @@ def test_messages_are_encodable_even_for_lone_surrogates() -> None:
         parse_photo(JSON, payload)
     caught.value.message.encode("utf-8")
     assert "Property name '\\udc00' is not valid Unicode" in caught.value.message
+
+
+@pytest.mark.parametrize("photo_id", AWKWARD_IDS)
+def test_awkward_ids_are_valid(photo_id: str) -> None:
+    assert parse_photo(JSON, body(id=photo_id)).id == photo_id

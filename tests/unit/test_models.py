@@ -39,7 +39,9 @@ def test_height_is_a_strict_int32(value: object) -> None:
         ProfilePhotoIn.model_validate({"height": value, "width": 1})
 
 
-@pytest.mark.parametrize("value", ["", "a" * (MAX_ID_LENGTH + 1), 5, "\ud800"])
+@pytest.mark.parametrize(
+    "value", ["", "a" * (MAX_ID_LENGTH + 1), 5, "\ud800", ".", "..", "$rEf", "a%2fb"]
+)
 def test_bad_ids(value: object) -> None:
     with pytest.raises(ValidationError):
         ProfilePhotoIn.model_validate({"id": value, "height": 1, "width": 1})

@@ -120,6 +120,10 @@ def _b64(raw: bytes) -> str:
         _b64(b'{"createdAt": "2026-01-01T00:00:00+00:00", "id": "\\ud800"}'),  # lone surrogate
         _b64(b'{"createdAt": "0001-01-01T00:00:00+01:00", "id": "p"}'),  # before year 1 in UTC
         _b64(b'{"createdAt": "9999-12-31T23:59:59-01:00", "id": "p"}'),  # after 9999 in UTC
+        _b64(b'{"createdAt": "1600-12-31T23:59:59.999999+00:00", "id": "p"}'),  # before 1601
+        _b64(b'{"createdAt": "1601-01-01T00:30:00+01:00", "id": "p"}'),  # 1600 in UTC
+        _b64(b'{"createdAt": "0001-01-01T00:00:00+00:00", "id": "p"}'),
+        _b64(b'{"createdAt": "1000-06-15T12:00:00+00:00", "id": "p"}'),
         _b64(b"\xff\xfe"),
         "A" * 5000,
     ],
@@ -127,6 +131,21 @@ def _b64(raw: bytes) -> str:
 def test_bad_skiptoken_is_a_bad_request(token: str) -> None:
     with pytest.raises(BadRequest, match=r"\$skiptoken"):
         parse_list_options({"$skiptoken": token})
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        datetime(1601, 1, 1, tzinfo=UTC),
+        datetime(1601, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1))),  # 00:00 UTC
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(9999, 12, 31, 22, 59, tzinfo=timezone(timedelta(hours=-1))),  # 23:59 UTC
+    ],
+    ids=["first", "first-as-+01:00", "last", "last-as--01:00"],
+)
+def test_skiptoken_at_the_edges_of_table_storage_time_is_fine(created_at: datetime) -> None:
+    position = PhotoPosition(created_at, "p")
+    assert decode_skiptoken(encode_skiptoken(position)) == position
 
 
 def test_next_page_query_replaces_the_skiptoken_and_keeps_the_rest() -> None:
