@@ -38,6 +38,8 @@ from urllib.request import url2pathname
 import aiohttp
 import jwt
 
+from shared.config import is_loopback_host
+
 logger = logging.getLogger(__name__)
 
 ALLOWED_ALGORITHMS: Final[tuple[str, ...]] = ("RS256",)
@@ -141,8 +143,7 @@ def _location(uri: str) -> str | Path:
     if scheme == "https":
         return uri
     if scheme == "http":
-        host = parts.hostname or ""
-        if host not in ("localhost", "127.0.0.1", "::1") and not host.startswith("127."):
+        if not is_loopback_host(parts.hostname):
             raise ValueError("a JWKS URI may use http:// only on loopback; use https://")
         return uri
     if scheme == "file":
