@@ -19,8 +19,8 @@ from typing import Any
 
 import jwt
 
-from shared.auth import TokenValidator
-from shared.keys import StaticKeySource
+from shared.auth.signing_keys import StaticKeySource
+from shared.auth.tokens import TokenValidator
 from tests import tokens
 
 

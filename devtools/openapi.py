@@ -3,7 +3,7 @@
 The document is written to ``shared/openapi.json`` (deployed with the app and served at
 ``GET /api/openapi.json``); ``--check`` writes nothing and exits 1 when the file is out of date,
 as does a unit test. Limits, error codes and query options come from the code that enforces
-them (``shared.body``, ``shared.query``, ``shared.errors``, …), so a change there shows up here.
+them (``shared.graph.body``, ``shared.graph.query``, ``shared.graph.errors``, …), so a change there shows up here.
 
 Design notes:
 
@@ -25,15 +25,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
-from shared import errors
-from shared.body import MAX_BODY_BYTES
-from shared.http import CLIENT_REQUEST_ID_PATTERN
+from shared.graph import errors
+from shared.graph.body import MAX_BODY_BYTES
+from shared.graph.query import MAX_TOP, SELECTABLE
+from shared.graph.responses import CLIENT_REQUEST_ID_PATTERN
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH
 from shared.models import INT32_MAX, PROFILE_PHOTO_TYPE
 from shared.openapi import DOCUMENT_PATH
-from shared.query import MAX_TOP, SELECTABLE
-from shared.table_keys import MAX_ID_LENGTH
+from shared.storage.key_encoding import MAX_ID_LENGTH
 
 OPENAPI_VERSION: Final = "3.1.1"
 API_VERSION: Final = "0.1.0"

@@ -15,15 +15,27 @@ from collections.abc import Awaitable, Callable
 
 import azure.functions as func
 
-from shared.auth import TokenValidator
-from shared.body import parse_photo
+from shared.auth.permissions import Action, UserRef, authorize, resolve_user
+from shared.auth.signing_keys import JwksKeySource
+from shared.auth.tokens import TokenValidator
 from shared.config import ConfigError, Settings, load_process_settings
-from shared.errors import GraphError, InternalServerError
-from shared.http import RequestIds, empty_response, json_response, render_error, request_ids
-from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
-from shared.idempotency import parse_idempotency_key
-from shared.keys import JwksKeySource
-from shared.paths import (
+from shared.graph.body import parse_photo
+from shared.graph.errors import GraphError, InternalServerError
+from shared.graph.query import (
+    encode_skiptoken,
+    next_page_query,
+    parse_item_options,
+    parse_list_options,
+    selected,
+)
+from shared.graph.responses import (
+    RequestIds,
+    empty_response,
+    json_response,
+    render_error,
+    request_ids,
+)
+from shared.graph.urls import (
     parse_photo_target,
     parse_photos_target,
     photo_entity_context,
@@ -33,16 +45,10 @@ from shared.paths import (
     service_root,
     with_query,
 )
-from shared.permissions import Action, UserRef, authorize, resolve_user
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from shared.idempotency import parse_idempotency_key
 from shared.photo_order import position_of
-from shared.query import (
-    encode_skiptoken,
-    next_page_query,
-    parse_item_options,
-    parse_list_options,
-    selected,
-)
-from shared.store import PhotoStore, open_photo_store
+from shared.storage.table_store import PhotoStore, open_photo_store
 
 logger = logging.getLogger("graph_photos")
 

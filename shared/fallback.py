@@ -11,7 +11,7 @@ tried after every other function (the host tries routes in order of function nam
 - a method that *is* served there: the operation's function is missing (it failed to load),
   so the service is broken: a logged ``500``, never a ``404`` that reads as "no such photo".
 
-Resources are recognised by ``shared.paths``, the parsers of the photo operations, whose rules
+Resources are recognised by ``shared.graph.urls``, the parsers of the photo operations, whose rules
 are the photo routes' regexes. Nothing here reads settings, validates a token or touches
 storage: an unknown path is a ``404`` even when the service is misconfigured.
 """
@@ -22,9 +22,9 @@ import logging
 
 import azure.functions as func
 
-from shared.errors import GraphError, InternalServerError, MethodNotAllowed, NotFound
-from shared.http import RequestIds, empty_response, render_error, request_ids
-from shared.paths import parse_photo_target, parse_photos_target
+from shared.graph.errors import GraphError, InternalServerError, MethodNotAllowed, NotFound
+from shared.graph.responses import RequestIds, empty_response, render_error, request_ids
+from shared.graph.urls import parse_photo_target, parse_photos_target
 
 logger = logging.getLogger("graph_photos")
 

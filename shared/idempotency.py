@@ -23,7 +23,7 @@ import json
 import uuid
 from typing import Final
 
-from shared.errors import BadRequest
+from shared.graph.errors import BadRequest
 from shared.models import PROFILE_PHOTO_TYPE, ProfilePhotoIn
 
 HEADER: Final = "Idempotency-Key"

@@ -9,7 +9,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from shared.table_keys import MAX_ID_LENGTH
+from shared.storage.key_encoding import MAX_ID_LENGTH
 
 PROFILE_PHOTO_TYPE: Final = "#microsoft.graph.profilePhoto"
 INT32_MAX: Final = 2_147_483_647
@@ -24,7 +24,7 @@ def unaddressable_reason(photo_id: str) -> str | None:
 
     ``…/photos/{id}`` cannot name ``.`` or ``..`` (clients and hosts resolve dot segments),
     nor ``$ref`` in any case (that path is the collection's ``/$ref`` form), nor an id
-    holding ``%2F`` in either case (route values read ``%2F`` as ``/``; see ``shared.paths``).
+    holding ``%2F`` in either case (route values read ``%2F`` as ``/``; see ``shared.graph.urls``).
     Every other id, ``/``, ``#``, ``?``, ``%`` and control characters included, is fine.
     """
     if photo_id in (".", ".."):

@@ -14,8 +14,8 @@ from typing import Final
 
 import azure.functions as func
 
-from shared.errors import InternalServerError
-from shared.http import render_error, request_ids
+from shared.graph.errors import InternalServerError
+from shared.graph.responses import render_error, request_ids
 
 DOCUMENT_PATH: Final = Path(__file__).with_name("openapi.json")
 CONTENT_TYPE: Final = "application/json; charset=utf-8"

@@ -1,7 +1,7 @@
 """The order a user's photos are listed in, and pages of it.
 
 Photos are listed in creation order, then by id. A ``PhotoPosition`` is a place in that order
-(a ``$skiptoken`` carries the last one of a page, see ``shared.query``); ``page_after`` cuts
+(a ``$skiptoken`` carries the last one of a page, see ``shared.graph.query``); ``page_after`` cuts
 the next page from a user's photos.
 """
 

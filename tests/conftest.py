@@ -19,8 +19,8 @@ from azure.data.tables.aio import TableClient
 
 from devtools.azurite import AzuriteProcess, start_azurite
 from shared.config import StorageSettings
-from shared.store import PhotoStore
-from shared.table_client import create_table_client
+from shared.storage.table_client import create_table_client
+from shared.storage.table_store import PhotoStore
 
 CONNECTION_ENV = "GRAPH_PHOTOS_TEST_TABLE_CONNECTION"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.table_keys import encode_key
+from shared.storage.key_encoding import encode_key
 from tests.e2e.conftest import Reply, Service, send
 from tests.tokens import (
     USER_OID,

@@ -19,7 +19,7 @@ from uuid import uuid4
 import pytest
 
 from devtools.azurite import AzuriteProcess, connection_string, start_azurite
-from shared.store import STORE_DEADLINE
+from shared.storage.table_store import STORE_DEADLINE
 from tests.e2e.conftest import Reply, Service, running_service, send
 from tests.tcp_proxy import Fault, TcpProxy, ThreadedTcpProxy
 from tests.tokens import build_access_token

@@ -24,10 +24,10 @@ from azure.core.credentials import AccessToken
 
 from devtools.azurite import ACCOUNT_NAME, HOST, AzuriteProcess, start_azurite
 from shared.config import StorageSettings
-from shared.errors import InternalServerError, ServiceUnavailable
+from shared.graph.errors import InternalServerError, ServiceUnavailable
 from shared.models import ProfilePhotoIn
-from shared.store import PhotoStore, open_photo_store
-from shared.table_client import create_table_client
+from shared.storage.table_client import create_table_client
+from shared.storage.table_store import PhotoStore, open_photo_store
 from tests.self_signed import CertificateFiles, write_self_signed
 
 pytestmark = pytest.mark.azurite
@@ -140,7 +140,7 @@ async def test_a_token_storage_refuses_is_a_logged_server_error(
     store = open_photo_store(identity_settings, wrong, connection_verify=str(certificate.cert))
     try:
         with (
-            caplog.at_level(logging.ERROR, logger="shared.store"),
+            caplog.at_level(logging.ERROR, logger="shared.storage.table_store"),
             pytest.raises(InternalServerError) as caught,
         ):
             await store.add(USER, USER, PHOTO, request_id="r1")
@@ -191,7 +191,7 @@ def test_azure_identity_is_imported_only_in_identity_mode() -> None:
         """
         import asyncio, sys
         from shared.config import StorageSettings
-        from shared.store import open_photo_store
+        from shared.storage.table_store import open_photo_store
 
         async def main():
             from shared.app import build_service

@@ -12,9 +12,14 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from aiohttp import web
 
-from shared.auth import TokenValidator
-from shared.errors import InvalidAuthenticationToken, ServiceUnavailable
-from shared.keys import MAX_JWKS_BYTES, JwksKeySource, SigningKeysUnavailable, UnknownSigningKey
+from shared.auth.signing_keys import (
+    MAX_JWKS_BYTES,
+    JwksKeySource,
+    SigningKeysUnavailable,
+    UnknownSigningKey,
+)
+from shared.auth.tokens import TokenValidator
+from shared.graph.errors import InvalidAuthenticationToken, ServiceUnavailable
 from tests import tokens
 from tests.tokens import FakeClock, JwksServer, bearer
 

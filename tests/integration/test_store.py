@@ -18,11 +18,11 @@ from azure.data.tables.aio import TableClient
 
 from devtools.azurite import connection_string, free_port
 from shared.config import StorageSettings
-from shared.errors import BadRequest, Conflict, ServiceUnavailable
+from shared.graph.errors import BadRequest, Conflict, ServiceUnavailable
 from shared.models import ProfilePhotoIn
-from shared.store import PhotoStore
-from shared.table_client import create_table_client
-from shared.table_keys import encode_key
+from shared.storage.key_encoding import encode_key
+from shared.storage.table_client import create_table_client
+from shared.storage.table_store import PhotoStore
 from tests.awkward_ids import AWKWARD_IDS
 
 pytestmark = pytest.mark.azurite
@@ -166,7 +166,7 @@ async def test_table_is_created_lazily_on_first_add(
     photo_store: PhotoStore, table_client: TableClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert not await table_exists(table_client)
-    with caplog.at_level(logging.WARNING, logger="shared.store"):
+    with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
         await photo_store.add(USER, USER, photo(), request_id="r1")
         await photo_store.add(USER, USER, photo(), request_id="r2")
     assert await table_exists(table_client)
@@ -176,7 +176,7 @@ async def test_table_is_created_lazily_on_first_add(
 async def test_concurrent_first_adds_create_the_table_once(
     photo_store: PhotoStore, table_client: TableClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="shared.store"):
+    with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
         added = await asyncio.gather(
             *(photo_store.add(USER, USER, photo(f"p{i}"), request_id=f"r{i}") for i in range(20))
         )
@@ -192,7 +192,7 @@ async def test_table_deleted_under_a_running_store_is_recreated(
     await photo_store.add(USER, USER, photo("before"), request_id="r1")
     await table_client.delete_table()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="shared.store"):
+    with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
         added = await photo_store.add(USER, USER, photo("after"), request_id="r2")
     assert caplog.text.count(CREATING) == 1
     assert await photo_store.get(USER, "after") == added

@@ -11,9 +11,9 @@ from aiohttp import web
 
 from devtools.azurite import ACCOUNT_KEY, connection_string
 from shared.config import StorageSettings
-from shared.errors import InternalServerError
+from shared.graph.errors import InternalServerError
 from shared.models import ProfilePhotoIn
-from shared.store import open_photo_store
+from shared.storage.table_store import open_photo_store
 from tests.conftest import AzuriteEndpoint
 
 pytestmark = pytest.mark.azurite
@@ -32,7 +32,7 @@ async def test_a_wrong_account_key_is_a_logged_server_error(
     store = open_photo_store(StorageSettings(connection_string=wrong, table_name=table_name))
     try:
         with (
-            caplog.at_level(logging.ERROR, logger="shared.store"),
+            caplog.at_level(logging.ERROR, logger="shared.storage.table_store"),
             pytest.raises(InternalServerError) as caught,
         ):
             await store.add(USER, USER, PHOTO, request_id="r1")

@@ -8,10 +8,10 @@ import uuid
 import pytest
 from azure.data.tables.aio import TableClient
 
-from shared.errors import Conflict, UnprocessableEntity
+from shared.graph.errors import Conflict, UnprocessableEntity
 from shared.idempotency import derived_photo_id
 from shared.models import ProfilePhotoIn
-from shared.store import PhotoStore
+from shared.storage.table_store import PhotoStore
 
 pytestmark = pytest.mark.azurite
 

@@ -17,9 +17,9 @@ import pytest
 
 from devtools.azurite import AzuriteProcess, start_azurite
 from shared.config import StorageSettings
-from shared.errors import ServiceUnavailable
+from shared.graph.errors import ServiceUnavailable
 from shared.models import ProfilePhotoIn
-from shared.store import PhotoStore, open_photo_store
+from shared.storage.table_store import PhotoStore, open_photo_store
 
 pytestmark = pytest.mark.azurite
 
@@ -67,7 +67,7 @@ async def test_stopped_storage_is_a_quick_503_and_the_store_recovers(
 
     own_azurite.start()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="shared.store"):
+    with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
         after = await store.add(USER, USER, PHOTO, request_id="r3")
     assert "unreachable" not in caplog.text  # the first request after the outage succeeds
     assert await store.get(USER, before.id) == before
@@ -81,7 +81,7 @@ async def test_pooled_connections_from_before_a_restart_are_not_a_failure(
     before = await store.add(USER, USER, PHOTO, request_id="r1")
     own_azurite.restart()
 
-    with caplog.at_level(logging.WARNING, logger="shared.store"):
+    with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
         after = await store.add(USER, USER, PHOTO, request_id="r2")
         assert await store.get(USER, before.id) == before
     assert await store.get(USER, after.id) == after

@@ -12,12 +12,12 @@ from azure.data.tables.aio import TableClient
 
 from devtools.azurite import connection_string, free_port
 from shared.config import StorageSettings
-from shared.errors import ServiceUnavailable
+from shared.graph.errors import ServiceUnavailable
 from shared.models import Photo, ProfilePhotoIn
 from shared.photo_order import PhotoPage, PhotoPosition, position_of
-from shared.store import PhotoStore
-from shared.table_client import create_table_client
-from shared.table_keys import encode_key
+from shared.storage.key_encoding import encode_key
+from shared.storage.table_client import create_table_client
+from shared.storage.table_store import PhotoStore
 
 pytestmark = pytest.mark.azurite
 

@@ -16,9 +16,9 @@ from azure.data.tables.aio import TableClient
 
 from devtools.azurite import connection_string
 from shared.config import StorageSettings
-from shared.errors import ServiceUnavailable
+from shared.graph.errors import ServiceUnavailable
 from shared.models import ProfilePhotoIn
-from shared.store import PhotoStore, open_photo_store
+from shared.storage.table_store import PhotoStore, open_photo_store
 from tests.conftest import AzuriteEndpoint
 from tests.tcp_proxy import Fault, TcpProxy, is_insert
 

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from shared.auth import TokenValidator
-from shared.errors import InvalidAuthenticationToken
-from shared.keys import JwksKeySource
+from shared.auth.signing_keys import JwksKeySource
+from shared.auth.tokens import TokenValidator
+from shared.graph.errors import InvalidAuthenticationToken
 from tests import tokens
 from tests.tokens import FakeClock, JwksServer, bearer
 

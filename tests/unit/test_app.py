@@ -10,8 +10,8 @@ import pytest
 
 from shared.app import PhotoApp, PhotoService
 from shared.config import ConfigError, Settings
-from shared.errors import Conflict
-from shared.http import RequestIds
+from shared.graph.errors import Conflict
+from shared.graph.responses import RequestIds
 
 
 def _request() -> func.HttpRequest:

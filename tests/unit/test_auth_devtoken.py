@@ -13,9 +13,9 @@ import jwt
 import pytest
 
 from devtools import token as devtoken
-from shared.auth import Principal, TokenValidator
+from shared.auth.signing_keys import JwksKeySource
+from shared.auth.tokens import Principal, TokenValidator
 from shared.config import AuthSettings
-from shared.keys import JwksKeySource
 from tests.tokens import bearer
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from shared.keys import (
+from shared.auth.signing_keys import (
     JwksError,
     JwksKeySource,
     SigningKeysUnavailable,

@@ -8,10 +8,10 @@ import time
 import jwt
 import pytest
 
-from shared.auth import Principal, TokenValidator
+from shared.auth.signing_keys import SigningKeysUnavailable, StaticKeySource
+from shared.auth.tokens import Principal, TokenValidator
 from shared.config import AuthSettings
-from shared.errors import InvalidAuthenticationToken, ServiceUnavailable
-from shared.keys import SigningKeysUnavailable, StaticKeySource
+from shared.graph.errors import InvalidAuthenticationToken, ServiceUnavailable
 from tests import tokens
 from tests.tokens import bearer
 

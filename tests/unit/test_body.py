@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from shared.body import MAX_BODY_BYTES, parse_photo
-from shared.errors import GraphError
-from shared.table_keys import MAX_ID_LENGTH
+from shared.graph.body import MAX_BODY_BYTES, parse_photo
+from shared.graph.errors import GraphError
+from shared.storage.key_encoding import MAX_ID_LENGTH
 from tests.awkward_ids import AWKWARD_IDS
 
 JSON = "application/json"

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.errors import InvalidAuthenticationToken, ServiceUnavailable
-from shared.http import RequestIds, render_error, request_ids
+from shared.graph.errors import InvalidAuthenticationToken, ServiceUnavailable
+from shared.graph.responses import RequestIds, render_error, request_ids
 
 
 def test_request_id_is_a_new_guid_and_echoed_when_no_client_id() -> None:

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from shared.errors import BadRequest
+from shared.graph.errors import BadRequest
 from shared.idempotency import (
     MAX_KEY_LENGTH,
     derived_photo_id,

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.models import INT32_MAX, PROFILE_PHOTO_TYPE, Photo, ProfilePhotoIn
-from shared.table_keys import MAX_ID_LENGTH
+from shared.storage.key_encoding import MAX_ID_LENGTH
 
 
 def test_minimal_body() -> None:

@@ -20,8 +20,8 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 from devtools import openapi as builder
 from devtools.functions_app import read_route_prefix
 from devtools.routing import decode_request_path
-from shared.body import parse_photo
-from shared.errors import GraphError
+from shared.graph.body import parse_photo
+from shared.graph.errors import GraphError
 from shared.openapi import DOCUMENT_PATH, document_response
 from tests.repo_routes import FALLBACK, repo_route_table
 

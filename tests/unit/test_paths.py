@@ -1,7 +1,7 @@
 import pytest
 
-from shared.errors import NotFound
-from shared.paths import (
+from shared.graph.errors import NotFound
+from shared.graph.urls import (
     PhotosTarget,
     PhotoTarget,
     parse_photo_target,
@@ -13,7 +13,7 @@ from shared.paths import (
     service_root,
     with_query,
 )
-from shared.table_keys import MAX_ID_LENGTH
+from shared.storage.key_encoding import MAX_ID_LENGTH
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from typing import Literal
 
 import pytest
 
-from shared.auth import Principal
-from shared.errors import AuthorizationRequestDenied, BadRequest
-from shared.permissions import UserRef, authorize, resolve_user
+from shared.auth.permissions import UserRef, authorize, resolve_user
+from shared.auth.tokens import Principal
+from shared.graph.errors import AuthorizationRequestDenied, BadRequest
 
 OID = "A6F1BD1E-5C2B-4C47-9D0F-2A4F3F0A9E11"
 UPN = "AdeleV@Contoso.example"

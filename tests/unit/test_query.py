@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from shared.errors import BadRequest
-from shared.photo_order import PhotoPosition
-from shared.query import (
+from shared.graph.errors import BadRequest
+from shared.graph.query import (
     DEFAULT_TOP,
     ListOptions,
     decode_skiptoken,
@@ -19,6 +18,7 @@ from shared.query import (
     parse_list_options,
     selected,
 )
+from shared.photo_order import PhotoPosition
 
 POSITION = PhotoPosition(datetime(2026, 11, 27, 14, 0, 0, 123456, tzinfo=UTC), "a/b#c'é")
 PHOTO = {"@odata.type": "#microsoft.graph.profilePhoto", "id": "p1", "height": 6, "width": 5}

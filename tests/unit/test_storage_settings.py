@@ -12,7 +12,7 @@ from shared.config import (
     is_loopback_host,
     load_settings,
 )
-from shared.table_client import create_table_client
+from shared.storage.table_client import create_table_client
 
 AUTH = {"AUTH_AUDIENCES": "api://x", "AUTH_ISSUER": "https://issuer", "AUTH_JWKS_URI": "k.json"}
 URI = "https://acct.table.core.windows.net"

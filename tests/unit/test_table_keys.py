@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from shared.table_keys import (
+from shared.storage.key_encoding import (
     MAX_ID_LENGTH,
     MAX_KEY_UNITS,
     decode_key,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
-from shared.errors import GraphError
+from shared.graph.errors import GraphError
 
 JSON_MIMETYPE = "application/json"
 # Graph's own JSON responses carry the OData metadata level and the charset.

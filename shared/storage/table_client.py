@@ -1,9 +1,9 @@
 """The Table Storage client: how it connects, its timeouts and its retries.
 
 ``create_table_client`` builds the async ``TableClient`` for ``StorageSettings`` (a connection
-string, or an identity-based connection with a credential); ``shared.store`` builds the
+string, or an identity-based connection with a credential); ``shared.storage.table_store`` builds the
 ``PhotoStore`` on it. The time limits, and why they are what they are, are laid out in
-``shared.store``'s docstring.
+``shared.storage.table_store``'s docstring.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 One entity per photo in one table::
 
     PartitionKey    encode_key(user key)      the user, lower-cased by the caller
-    RowKey          encode_key(photo id)      see shared.table_keys for the encoding
+    RowKey          encode_key(photo id)      see shared.storage.key_encoding for the encoding
     User            the user as the caller wrote it
     PhotoId         the photo id as given (or the server's GUID)
     Height/Width    Edm.Int32
@@ -23,10 +23,10 @@ from typing import Any, Final
 
 from azure.data.tables import EdmType, EntityProperty
 
-from shared.errors import BadRequest
+from shared.graph.errors import BadRequest
 from shared.idempotency import fingerprint
 from shared.models import Photo, ProfilePhotoIn
-from shared.table_keys import MAX_KEY_UNITS, encode_key, fits_key
+from shared.storage.key_encoding import MAX_KEY_UNITS, encode_key, fits_key
 
 PHOTO_COLUMNS: Final = ["PhotoId", "Height", "Width", "CreatedAt"]
 """The properties ``photo_from_entity`` reads: a query's ``select``."""

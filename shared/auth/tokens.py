@@ -10,7 +10,7 @@ failed, except "no signing keys could ever be loaded", a ``ServiceUnavailable`` 
 service cannot judge the token, the token is not at fault. Tokens never appear in messages
 or log lines.
 
-Who may do what with a ``Principal`` lives in ``shared.permissions``.
+Who may do what with a ``Principal`` lives in ``shared.auth.permissions``.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from typing import Any, Final
 
 import jwt
 
-from shared.config import AuthSettings
-from shared.errors import InvalidAuthenticationToken, ServiceUnavailable
-from shared.keys import (
+from shared.auth.signing_keys import (
     ALLOWED_ALGORITHMS,
     KeySource,
     SigningKeysUnavailable,
     UnknownSigningKey,
 )
+from shared.config import AuthSettings
+from shared.graph.errors import InvalidAuthenticationToken, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from shared.errors import BadRequest
+from shared.graph.errors import BadRequest
 from shared.photo_order import PhotoPosition
 
 DEFAULT_TOP: Final = 100

@@ -25,9 +25,9 @@ from typing import Any, Final
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from shared.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from shared.graph.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from shared.models import INT32_MAX, PROFILE_PHOTO_TYPE, UNADDRESSABLE_ID, ProfilePhotoIn
-from shared.table_keys import MAX_ID_LENGTH
+from shared.storage.key_encoding import MAX_ID_LENGTH
 
 MAX_BODY_BYTES: Final = 4096
 """A profilePhoto body is under 300 bytes; the largest valid one (a 256-character id written

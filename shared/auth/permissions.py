@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
-from shared.errors import AuthorizationRequestDenied, BadRequest, InvalidAuthenticationToken
+from shared.graph.errors import AuthorizationRequestDenied, BadRequest, InvalidAuthenticationToken
 
 if TYPE_CHECKING:
-    from shared.auth import Principal
+    from shared.auth.tokens import Principal
 
 Action = Literal["add", "read"]
 
@@ -69,7 +69,7 @@ def resolve_user(principal: Principal, path_user: str | None) -> UserRef:
             raise BadRequest(ME_WITH_APP_ONLY)
         return _self_ref(principal)
     if not path_user.strip():
-        # shared.paths answers 404 for a blank user first; this keeps any other caller from
+        # shared.graph.urls answers 404 for a blank user first; this keeps any other caller from
         # naming a blank user, whose photos would share one empty-ish storage partition.
         raise BadRequest("The user in the request path is empty.")
     if not principal.app_only and _is_own(principal, path_user):

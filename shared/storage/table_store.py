@@ -1,7 +1,7 @@
 """PhotoStore: the only code that talks to Table Storage.
 
-One entity per photo in one table, keyed by the user and the photo id (``shared.photo_entity``
-lays it out). The client and its timeouts and retries come from ``shared.table_client``.
+One entity per photo in one table, keyed by the user and the photo id (``shared.storage.entities``
+lays it out). The client and its timeouts and retries come from ``shared.storage.table_client``.
 
 ``add`` is one storage round trip: an insert. The table is created lazily, once per process,
 only when an insert finds it missing. An insert that meets an existing row reads it once: the
@@ -12,7 +12,7 @@ body), anything else is ``409``.
 Failures: storage that is unreachable, slow or throttling becomes ``ServiceUnavailable`` (503 +
 Retry-After) within ``STORE_DEADLINE`` seconds; storage refusing the service's own credentials
 (401/403) is logged and becomes ``InternalServerError`` (500); anything else unexpected
-propagates to the handler's last guard (500). ``shared.storage_errors`` tells which is which.
+propagates to the handler's last guard (500). ``shared.storage.failures`` tells which is which.
 
 Time limits (the Functions HTTP limit is 230 s; Graph SDKs wait ~100 s; we answer in 20 s)::
 
@@ -44,13 +44,18 @@ from azure.core.exceptions import (
 from azure.data.tables.aio import TableClient
 
 from shared.config import StorageSettings
-from shared.errors import Conflict, InternalServerError, ServiceUnavailable, UnprocessableEntity
+from shared.graph.errors import (
+    Conflict,
+    InternalServerError,
+    ServiceUnavailable,
+    UnprocessableEntity,
+)
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import derived_photo_id
 from shared.models import Photo, ProfilePhotoIn
-from shared.photo_entity import PHOTO_COLUMNS, entity_key, photo_entity, photo_from_entity
 from shared.photo_order import PhotoPage, PhotoPosition, page_after
-from shared.storage_errors import (
+from shared.storage.entities import PHOTO_COLUMNS, entity_key, photo_entity, photo_from_entity
+from shared.storage.failures import (
     RETRY_AFTER,
     error_code,
     is_refused_credential,
@@ -59,7 +64,7 @@ from shared.storage_errors import (
     summary,
     unavailable,
 )
-from shared.table_client import POST_RETRY_METHODS, create_table_client, default_credential
+from shared.storage.table_client import POST_RETRY_METHODS, create_table_client, default_credential
 
 logger = logging.getLogger(__name__)
 

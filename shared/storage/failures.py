@@ -12,7 +12,7 @@ from typing import Final
 
 from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 
-from shared.errors import ServiceUnavailable
+from shared.graph.errors import ServiceUnavailable
 
 RETRY_AFTER: Final = 5
 """Retry-After (seconds) sent with a 503 when storage gave none."""
