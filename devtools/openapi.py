@@ -31,9 +31,8 @@ from shared.graph.query import MAX_TOP, SELECTABLE
 from shared.graph.responses import CLIENT_REQUEST_ID_PATTERN
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH
-from shared.models import INT32_MAX, PROFILE_PHOTO_TYPE
+from shared.models import INT32_MAX, MAX_ID_LENGTH, PROFILE_PHOTO_TYPE
 from shared.openapi import DOCUMENT_PATH
-from shared.storage.key_encoding import MAX_ID_LENGTH
 
 OPENAPI_VERSION: Final = "3.1.1"
 API_VERSION: Final = "0.1.0"

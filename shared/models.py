@@ -9,10 +9,10 @@ from typing import Annotated, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from shared.storage.key_encoding import MAX_ID_LENGTH
-
 PROFILE_PHOTO_TYPE: Final = "#microsoft.graph.profilePhoto"
 INT32_MAX: Final = 2_147_483_647
+MAX_ID_LENGTH: Final = 256
+"""Longest photo or user id, in characters (every such id fits a Table Storage key encoded)."""
 
 
 UNADDRESSABLE_ID: Final = "photo_id_unaddressable"

@@ -1,6 +1,6 @@
 """User and photo ids that are valid in Graph and awkward for Table Storage keys."""
 
-from shared.storage.key_encoding import MAX_ID_LENGTH
+from shared.models import MAX_ID_LENGTH
 
 AWKWARD_IDS = [
     "alice_contoso.com#EXT#@fabrikam.onmicrosoft.com",

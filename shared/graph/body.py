@@ -26,8 +26,13 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from shared.graph.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
-from shared.models import INT32_MAX, PROFILE_PHOTO_TYPE, UNADDRESSABLE_ID, ProfilePhotoIn
-from shared.storage.key_encoding import MAX_ID_LENGTH
+from shared.models import (
+    INT32_MAX,
+    MAX_ID_LENGTH,
+    PROFILE_PHOTO_TYPE,
+    UNADDRESSABLE_ID,
+    ProfilePhotoIn,
+)
 
 MAX_BODY_BYTES: Final = 4096
 """A profilePhoto body is under 300 bytes; the largest valid one (a 256-character id written

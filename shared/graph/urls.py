@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from shared.graph.errors import NotFound
-from shared.storage.key_encoding import MAX_ID_LENGTH
+from shared.models import MAX_ID_LENGTH
 
 _PHOTOS_TARGET = re.compile(
     r"^(?:(?P<me>me)|users/(?P<user>[^/]+))/photos(?P<ref>/\$ref)?/?$", re.IGNORECASE

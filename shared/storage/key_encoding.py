@@ -26,8 +26,8 @@ from __future__ import annotations
 MAX_KEY_UNITS = 512
 """Table Storage's 1 KiB key limit, in UTF-16 code units."""
 
-MAX_ID_LENGTH = MAX_KEY_UNITS // 2
-"""Longest id (in characters) whose encoding fits any key: at most two units per character."""
+# Every id character costs at most two units once encoded, so every id of up to MAX_ID_LENGTH
+# (shared.models) characters fits a key; tests/unit/test_table_keys.py checks it.
 
 _ESCAPE = "%"
 _OFFSET = 0x100

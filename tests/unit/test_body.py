@@ -6,7 +6,7 @@ import pytest
 
 from shared.graph.body import MAX_BODY_BYTES, parse_photo
 from shared.graph.errors import GraphError
-from shared.storage.key_encoding import MAX_ID_LENGTH
+from shared.models import MAX_ID_LENGTH
 from tests.awkward_ids import AWKWARD_IDS
 
 JSON = "application/json"

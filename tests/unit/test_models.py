@@ -5,8 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from shared.models import INT32_MAX, PROFILE_PHOTO_TYPE, Photo, ProfilePhotoIn
-from shared.storage.key_encoding import MAX_ID_LENGTH
+from shared.models import INT32_MAX, MAX_ID_LENGTH, PROFILE_PHOTO_TYPE, Photo, ProfilePhotoIn
 
 
 def test_minimal_body() -> None:

@@ -13,7 +13,7 @@ from shared.graph.urls import (
     service_root,
     with_query,
 )
-from shared.storage.key_encoding import MAX_ID_LENGTH
+from shared.models import MAX_ID_LENGTH
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
+from shared.models import MAX_ID_LENGTH
 from shared.storage.key_encoding import (
-    MAX_ID_LENGTH,
     MAX_KEY_UNITS,
     decode_key,
     encode_key,
@@ -95,3 +95,7 @@ def test_every_escaped_character_round_trips_alone_and_in_company() -> None:
     assert len(escaped) == 32 + 33 + 6
     for char in escaped:
         assert decode_key(encode_key(f"x{char}y{char}")) == f"x{char}y{char}"
+
+
+def test_the_longest_id_fits_a_key_whatever_its_characters() -> None:
+    assert 2 * MAX_ID_LENGTH <= MAX_KEY_UNITS
