@@ -1,4 +1,7 @@
-"""POST /me/photos, /users/{user}/photos and their /$ref forms: glue to shared.app."""
+"""POST /me/photos, /me/photos/$ref, /users/{user}/photos, /users/{user}/photos/$ref: glue to shared.app.
+
+Generated from shared/routes.py by `python -m devtools.functions`; do not edit.
+"""
 
 import azure.functions as func
 
@@ -6,4 +9,4 @@ from shared.app import photo_app
 
 
 async def main(req: func.HttpRequest) -> func.HttpResponse:
-    return await photo_app.add_photo(req)
+    return await photo_app.serve("add_photo", req)

@@ -1,4 +1,7 @@
-"""DELETE /me/photos/{id} and /users/{user}/photos/{id}: glue to shared.app."""
+"""DELETE /me/photos/{photo-id}, /users/{user}/photos/{photo-id}: glue to shared.app.
+
+Generated from shared/routes.py by `python -m devtools.functions`; do not edit.
+"""
 
 import azure.functions as func
 
@@ -6,4 +9,4 @@ from shared.app import photo_app
 
 
 async def main(req: func.HttpRequest) -> func.HttpResponse:
-    return await photo_app.delete_photo(req)
+    return await photo_app.serve("delete_photo", req)

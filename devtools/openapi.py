@@ -33,6 +33,7 @@ from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH
 from shared.models import INT32_MAX, MAX_ID_LENGTH, PROFILE_PHOTO_TYPE
 from shared.openapi import DOCUMENT_PATH
+from shared.routes import ROUTES
 
 OPENAPI_VERSION: Final = "3.1.1"
 API_VERSION: Final = "0.1.0"
@@ -530,28 +531,48 @@ def _document_operation() -> Json:
     }
 
 
+_OPERATION_NAMES: Final = {
+    "add_photo": "AddPhotos",
+    "list_photos": "ListPhotos",
+    "get_photo": "GetPhoto",
+    "delete_photo": "DeletePhoto",
+}
+
+
+def _path_operation(operation: str, template: str) -> Json:
+    """The OpenAPI operation of ``operation`` at ``template`` (a route-table template)."""
+    if operation == "openapi_document":
+        return _document_operation()
+    for_me = template.split("/", 1)[0] == "me"
+    as_ref = template.endswith("/$ref")
+    operation_id = f"{'me' if for_me else 'users'}.{_OPERATION_NAMES[operation]}"
+    if operation == "add_photo":
+        return _add(operation_id + ("Ref" if as_ref else ""), for_me, as_ref)
+    build = {"list_photos": _list, "get_photo": _get, "delete_photo": _delete}[operation]
+    return build(operation_id, for_me)
+
+
 def _paths() -> Json:
+    """Every template of the route table (``shared.routes``) with its operations."""
+    paths: dict[str, dict[str, Json]] = {}
+    for route in ROUTES:
+        for template in route.templates:
+            path = paths.setdefault("/" + template, {})
+            for method, operation in route.operations.items():
+                path[method.lower()] = _path_operation(operation, template)
     return {
-        "/me/photos": {
-            "get": _list("me.ListPhotos", True),
-            "post": _add("me.AddPhotos", True, False),
-        },
-        "/me/photos/$ref": {"post": _add("me.AddPhotosRef", True, True)},
-        "/me/photos/{photo-id}": {
-            "get": _get("me.GetPhoto", True),
-            "delete": _delete("me.DeletePhoto", True),
-        },
-        "/users/{user}/photos": {
-            "get": _list("users.ListPhotos", False),
-            "post": _add("users.AddPhotos", False, False),
-        },
-        "/users/{user}/photos/$ref": {"post": _add("users.AddPhotosRef", False, True)},
-        "/users/{user}/photos/{photo-id}": {
-            "get": _get("users.GetPhoto", False),
-            "delete": _delete("users.DeletePhoto", False),
-        },
-        "/openapi.json": {"get": _document_operation()},
+        path: dict(sorted(operations.items(), key=lambda item: _METHOD_ORDER.index(item[0])))
+        for path, operations in sorted(paths.items(), key=lambda item: _path_order(item[0]))
     }
+
+
+_METHOD_ORDER: Final = ("get", "put", "patch", "post", "delete", "head")
+
+
+def _path_order(path: str) -> tuple[int, str]:
+    """``/me`` paths first, then ``/users``, then the rest, each alphabetically."""
+    rank = 0 if path.startswith("/me/") else 1 if path.startswith("/users/") else 2
+    return rank, path
 
 
 def build_document() -> Json:

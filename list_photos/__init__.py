@@ -1,4 +1,7 @@
-"""GET /me/photos and /users/{user}/photos ($top, $skiptoken, $select): glue to shared.app."""
+"""GET /me/photos, /users/{user}/photos: glue to shared.app.
+
+Generated from shared/routes.py by `python -m devtools.functions`; do not edit.
+"""
 
 import azure.functions as func
 
@@ -6,4 +9,4 @@ from shared.app import photo_app
 
 
 async def main(req: func.HttpRequest) -> func.HttpResponse:
-    return await photo_app.list_photos(req)
+    return await photo_app.serve("list_photos", req)

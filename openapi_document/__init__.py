@@ -1,9 +1,12 @@
-"""GET /openapi.json (anonymous): the OpenAPI document; glue to shared.openapi."""
+"""GET /openapi.json: glue to shared.app.
+
+Generated from shared/routes.py by `python -m devtools.functions`; do not edit.
+"""
 
 import azure.functions as func
 
-from shared.openapi import document_response
+from shared.app import photo_app
 
 
-def main(req: func.HttpRequest) -> func.HttpResponse:
-    return document_response(req)
+async def main(req: func.HttpRequest) -> func.HttpResponse:
+    return await photo_app.serve("openapi_document", req)

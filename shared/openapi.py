@@ -2,7 +2,7 @@
 
 The document is ``shared/openapi.json``, built by ``python -m devtools.openapi`` and deployed
 with the app. It is read once per process and served as it is, with the request ids every
-response carries; if it cannot be read, the caller gets Graph's generic ``500``.
+response carries; if it cannot be read, the caller gets Graph's generic ``500`` (``shared.app``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from typing import Final
 import azure.functions as func
 
 from shared.graph.errors import InternalServerError
-from shared.graph.responses import render_error, request_ids
+from shared.graph.responses import RequestIds
+from shared.routes import Target
 
 DOCUMENT_PATH: Final = Path(__file__).with_name("openapi.json")
 CONTENT_TYPE: Final = "application/json; charset=utf-8"
 
-logger = logging.getLogger("graph_photos")
+logger = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -29,13 +30,15 @@ def document_bytes(path: Path = DOCUMENT_PATH) -> bytes:
     return path.read_bytes()
 
 
-def document_response(req: func.HttpRequest, path: Path = DOCUMENT_PATH) -> func.HttpResponse:
-    ids = request_ids(req.headers)
+async def openapi_document(
+    req: func.HttpRequest, target: Target, ids: RequestIds
+) -> func.HttpResponse:
+    """The document, with the request ids every response carries."""
     try:
-        body = document_bytes(path)
+        body = document_bytes()
     except OSError:
         logger.exception("request %s: cannot read the OpenAPI document", ids.request_id)
-        return render_error(InternalServerError(), ids)
+        raise InternalServerError() from None
     return func.HttpResponse(
         body=body,
         status_code=200,

@@ -1,4 +1,4 @@
-"""Shared fixtures for integration tests: Azurite, a fresh table per test, a PhotoStore.
+"""Shared fixtures for integration tests: Azurite, a fresh table per test, a TablePhotoStore.
 
 Nothing starts at import or collection time; only tests that ask for these fixtures start
 Azurite. Set ``GRAPH_PHOTOS_TEST_TABLE_CONNECTION`` to a Table Storage connection string to
@@ -20,7 +20,7 @@ from azure.data.tables.aio import TableClient
 from devtools.azurite import AzuriteProcess, start_azurite
 from shared.config import StorageSettings
 from shared.storage.table_client import create_table_client
-from shared.storage.table_store import PhotoStore
+from shared.storage.table_store import TablePhotoStore
 
 CONNECTION_ENV = "GRAPH_PHOTOS_TEST_TABLE_CONNECTION"
 
@@ -73,12 +73,12 @@ async def table_client(storage_settings: StorageSettings) -> AsyncIterator[Table
 @pytest.fixture
 async def photo_store(
     storage_settings: StorageSettings, table_client: TableClient
-) -> AsyncIterator[PhotoStore]:
-    """A PhotoStore on this test's table, with its own client (as the app would have).
+) -> AsyncIterator[TablePhotoStore]:
+    """A TablePhotoStore on this test's table, with its own client (as the app would have).
 
     ``table_client`` is the test's view of the same table, and deletes it afterwards.
     """
-    store = PhotoStore(create_table_client(storage_settings))
+    store = TablePhotoStore(create_table_client(storage_settings))
     try:
         yield store
     finally:

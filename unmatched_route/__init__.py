@@ -1,13 +1,12 @@
-"""Any method, any path no other function takes (anonymous): glue to shared.fallback.
+"""Any method, any path no other function takes: Graph's 404 / 405; glue to shared.app.
 
-The host tries routes in order of function names: this folder's name must sort after every other
-function's (tests/unit/test_devhost_routing.py checks it).
+Generated from shared/routes.py by `python -m devtools.functions`; do not edit.
 """
 
 import azure.functions as func
 
-from shared.fallback import unmatched_response
+from shared.app import photo_app
 
 
-def main(req: func.HttpRequest) -> func.HttpResponse:
-    return unmatched_response(req)
+async def main(req: func.HttpRequest) -> func.HttpResponse:
+    return await photo_app.serve("unmatched_route", req)

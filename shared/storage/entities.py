@@ -9,7 +9,7 @@ One entity per photo in one table::
     Height/Width    Edm.Int32
     CreatedAt       Edm.DateTime, UTC
     RequestId       the request that created the photo
-    IdempotencyKey  the request's Idempotency-Key, when it had one (see shared.idempotency)
+    IdempotencyKey  the request's Idempotency-Key, when it had one
     BodyHash        with IdempotencyKey: the fingerprint of the request body
 
 A user or photo id too long for a key, or not valid Unicode text, is ``BadRequest``.
@@ -24,38 +24,29 @@ from typing import Any, Final
 from azure.data.tables import EdmType, EntityProperty
 
 from shared.graph.errors import BadRequest
-from shared.idempotency import fingerprint
-from shared.models import Photo, ProfilePhotoIn
+from shared.models import Photo
 from shared.storage.key_encoding import MAX_KEY_UNITS, encode_key, fits_key
+from shared.storage.photo_store import NewPhoto
 
 PHOTO_COLUMNS: Final = ["PhotoId", "Height", "Width", "CreatedAt"]
 """The properties ``photo_from_entity`` reads: a query's ``select``."""
 
 
-def photo_entity(
-    user_key: str,
-    user_name: str,
-    photo_id: str,
-    photo: ProfilePhotoIn,
-    *,
-    created_at: datetime,
-    request_id: str,
-    idempotency_key: str | None,
-) -> dict[str, Any]:
-    """The entity that stores ``photo`` as ``photo_id`` of the user ``user_key``."""
+def photo_entity(photo: NewPhoto) -> dict[str, Any]:
+    """The entity that stores ``photo``."""
     entity: dict[str, Any] = {
-        "PartitionKey": entity_key(user_key, "user"),
-        "RowKey": entity_key(photo_id, "photo id"),
-        "User": _text(user_name, "user"),
-        "PhotoId": photo_id,
+        "PartitionKey": entity_key(photo.user_key, "user"),
+        "RowKey": entity_key(photo.photo_id, "photo id"),
+        "User": _text(photo.user_name, "user"),
+        "PhotoId": photo.photo_id,
         "Height": EntityProperty(photo.height, EdmType.INT32),
         "Width": EntityProperty(photo.width, EdmType.INT32),
-        "CreatedAt": created_at,
-        "RequestId": request_id,
+        "CreatedAt": photo.created_at,
+        "RequestId": photo.request_id,
     }
-    if idempotency_key is not None:
-        entity["IdempotencyKey"] = idempotency_key
-        entity["BodyHash"] = fingerprint(photo)
+    if photo.idempotency is not None:
+        entity["IdempotencyKey"] = photo.idempotency.key
+        entity["BodyHash"] = photo.idempotency.fingerprint
     return entity
 
 

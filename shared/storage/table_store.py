@@ -1,13 +1,13 @@
-"""PhotoStore: the only code that talks to Table Storage.
+"""TablePhotoStore: the ``PhotoStore`` (``shared.storage.photo_store``) over Table Storage, the only code that talks to Table Storage.
 
 One entity per photo in one table, keyed by the user and the photo id (``shared.storage.entities``
 lays it out). The client and its timeouts and retries come from ``shared.storage.table_client``.
 
 ``add`` is one storage round trip: an insert. The table is created lazily, once per process,
 only when an insert finds it missing. An insert that meets an existing row reads it once: the
-same RequestId is our own insert replayed by the retry policy (``201``), the same
-IdempotencyKey is a repeated request (``201`` with the stored photo, or ``422`` for another
-body), anything else is ``409``.
+same RequestId is our own insert replayed by the retry policy (the photo), the same
+idempotency key is a repeated request (the stored photo, or ``IdempotencyKeyReused`` for another
+body), anything else is ``PhotoExists``.
 
 Failures: storage that is unreachable, slow or throttling becomes ``ServiceUnavailable`` (503 +
 Retry-After) within ``STORE_DEADLINE`` seconds; storage refusing the service's own credentials
@@ -29,9 +29,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any, Final
-from uuid import uuid4
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
@@ -45,14 +43,10 @@ from azure.data.tables.aio import TableClient
 
 from shared.config import StorageSettings
 from shared.graph.errors import (
-    Conflict,
     InternalServerError,
     ServiceUnavailable,
-    UnprocessableEntity,
 )
-from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
-from shared.idempotency import derived_photo_id
-from shared.models import Photo, ProfilePhotoIn
+from shared.models import Photo
 from shared.photo_order import PhotoPage, PhotoPosition, page_after
 from shared.storage.entities import PHOTO_COLUMNS, entity_key, photo_entity, photo_from_entity
 from shared.storage.failures import (
@@ -64,6 +58,7 @@ from shared.storage.failures import (
     summary,
     unavailable,
 )
+from shared.storage.photo_store import IdempotencyKeyReused, NewPhoto, PhotoExists
 from shared.storage.table_client import POST_RETRY_METHODS, create_table_client, default_credential
 
 logger = logging.getLogger(__name__)
@@ -82,7 +77,7 @@ def open_photo_store(
     *,
     connection_verify: bool | str = True,
     deadline: float = STORE_DEADLINE,
-) -> PhotoStore:
+) -> TablePhotoStore:
     """The ``PhotoStore`` for ``settings``: a connection string, or an identity.
 
     In identity mode without a ``credential``, the store gets ``default_credential(settings)``
@@ -92,10 +87,10 @@ def open_photo_store(
     if settings.table_service_uri is not None and credential is None:
         credential = owned = default_credential(settings)
     table = create_table_client(settings, credential, connection_verify=connection_verify)
-    return PhotoStore(table, deadline=deadline, credential=owned)
+    return TablePhotoStore(table, deadline=deadline, credential=owned)
 
 
-class PhotoStore:
+class TablePhotoStore:
     """Photos in one Table Storage table. Create once per process; share across requests.
 
     ``credential``, if given, is the table client's credential and is closed with the store.
@@ -114,45 +109,19 @@ class PhotoStore:
         self._table_lock = asyncio.Lock()
         self._tables_created = 0
 
-    async def add(
-        self,
-        user_key: str,
-        user_name: str,
-        photo: ProfilePhotoIn,
-        *,
-        request_id: str,
-        idempotency_key: str | None = None,
-    ) -> Photo:
-        """Store ``photo`` for the user; ``Conflict`` if its id exists, ``ServiceUnavailable``
-        when storage is unreachable or throttling.
-
-        With ``idempotency_key`` (parsed by ``shared.idempotency.parse_idempotency_key``) a
-        repeat of the same request returns the photo stored the first time, and the same key
-        with another body is ``UnprocessableEntity``.
-        """
-        if photo.id is not None:
-            photo_id = photo.id
-        elif idempotency_key is not None:
-            photo_id = derived_photo_id(user_key, idempotency_key)
-        else:
-            photo_id = str(uuid4())
-        created_at = datetime.now(UTC)
-        entity = photo_entity(
-            user_key,
-            user_name,
-            photo_id,
-            photo,
-            created_at=created_at,
-            request_id=request_id,
-            idempotency_key=idempotency_key,
-        )
+    async def add(self, photo: NewPhoto) -> Photo:
+        """Store ``photo``: one insert. An insert that meets an existing row reads it once (see
+        the module docstring); ``PhotoExists`` / ``IdempotencyKeyReused`` when it is not ours."""
+        entity = photo_entity(photo)
         async with self._storage_call("add"):
             try:
                 await self._insert(entity)
             except ResourceExistsError:
                 existing = await self._read(entity["PartitionKey"], entity["RowKey"])
-                return _stored_by_same_request(existing, entity)
-        return Photo(id=photo_id, height=photo.height, width=photo.width, created_at=created_at)
+                return _stored_by_same_request(existing, photo)
+        return Photo(
+            id=photo.photo_id, height=photo.height, width=photo.width, created_at=photo.created_at
+        )
 
     async def get(self, user_key: str, photo_id: str) -> Photo | None:
         """The user's photo ``photo_id``, or None."""
@@ -284,28 +253,25 @@ class PhotoStore:
             raise unavailable(retry_after(error)) from None
 
 
-def _stored_by_same_request(existing: Mapping[str, Any] | None, entity: Mapping[str, Any]) -> Photo:
-    """The photo in ``existing`` (the row ``entity``'s insert met) if the same request stored
-    it; ``UnprocessableEntity`` for its idempotency key with another body; else ``Conflict``."""
+def _stored_by_same_request(existing: Mapping[str, Any] | None, photo: NewPhoto) -> Photo:
+    """The photo in ``existing`` (the row ``photo``'s insert met) if the same request or the same
+    idempotency claim stored it; ``IdempotencyKeyReused`` for the key with another body; else
+    ``PhotoExists``."""
     if existing is not None:
-        if existing.get("RequestId") == entity["RequestId"]:
+        if existing.get("RequestId") == photo.request_id:
             # Our own insert, replayed by the retry policy after it had succeeded.
             logger.info(
-                "Insert of request %s was replayed after it had succeeded", entity["RequestId"]
+                "Insert of request %s was replayed after it had succeeded", photo.request_id
             )
             return photo_from_entity(existing)
-        key = entity.get("IdempotencyKey")
-        if key is not None and existing.get("IdempotencyKey") == key:
-            if existing.get("BodyHash") != entity["BodyHash"]:
-                raise UnprocessableEntity(
-                    f"The {IDEMPOTENCY_HEADER} was already used for a request with another "
-                    "body; use a new key for a new request."
-                )
+        claim = photo.idempotency
+        if claim is not None and existing.get("IdempotencyKey") == claim.key:
+            if existing.get("BodyHash") != claim.fingerprint:
+                raise IdempotencyKeyReused()
             logger.info(
-                "Request %s repeats request %s (same %s)",
-                entity["RequestId"],
+                "Request %s repeats request %s (same idempotency key)",
+                photo.request_id,
                 existing.get("RequestId"),
-                IDEMPOTENCY_HEADER,
             )
             return photo_from_entity(existing)
-    raise Conflict(f"A photo with id '{entity['PhotoId']}' already exists.")
+    raise PhotoExists(photo.photo_id)

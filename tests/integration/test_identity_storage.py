@@ -27,8 +27,9 @@ from shared.config import StorageSettings
 from shared.graph.errors import InternalServerError, ServiceUnavailable
 from shared.models import ProfilePhotoIn
 from shared.storage.table_client import create_table_client
-from shared.storage.table_store import PhotoStore, open_photo_store
+from shared.storage.table_store import TablePhotoStore, open_photo_store
 from tests.self_signed import CertificateFiles, write_self_signed
+from tests.store_calls import add_photo
 
 pytestmark = pytest.mark.azurite
 
@@ -113,7 +114,7 @@ async def test_writes_and_reads_with_a_token_credential(
 ) -> None:
     store = open_photo_store(identity_settings, tokens, connection_verify=str(certificate.cert))
     try:
-        added = await store.add(USER, USER, PHOTO, request_id="r1")
+        added = await add_photo(store, USER, USER, PHOTO, request_id="r1")
         assert await store.get(USER, added.id) == added
     finally:
         await store.aclose()
@@ -125,8 +126,8 @@ async def test_the_store_closes_a_credential_it_owns(
     identity_settings: StorageSettings, tokens: AzuriteTokens, certificate: CertificateFiles
 ) -> None:
     table = create_table_client(identity_settings, tokens, connection_verify=str(certificate.cert))
-    store = PhotoStore(table, credential=tokens)
-    await store.add(USER, USER, PHOTO, request_id="r1")
+    store = TablePhotoStore(table, credential=tokens)
+    await add_photo(store, USER, USER, PHOTO, request_id="r1")
     await store.aclose()
     assert tokens.closed
 
@@ -143,7 +144,7 @@ async def test_a_token_storage_refuses_is_a_logged_server_error(
             caplog.at_level(logging.ERROR, logger="shared.storage.table_store"),
             pytest.raises(InternalServerError) as caught,
         ):
-            await store.add(USER, USER, PHOTO, request_id="r1")
+            await add_photo(store, USER, USER, PHOTO, request_id="r1")
     finally:
         await store.aclose()
     assert caught.value.status == 500
@@ -159,7 +160,7 @@ async def test_tls_is_verified(
     store = open_photo_store(identity_settings, tokens)
     try:
         with pytest.raises(ServiceUnavailable):
-            await store.add(USER, USER, PHOTO, request_id="r1")
+            await add_photo(store, USER, USER, PHOTO, request_id="r1")
     finally:
         await store.aclose()
     assert "CERTIFICATE_VERIFY_FAILED" in caplog.text

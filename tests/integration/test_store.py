@@ -1,4 +1,4 @@
-"""PhotoStore against a real Azurite, and against a loopback server that plays a sick storage."""
+"""TablePhotoStore against a real Azurite, and against a loopback server that plays a sick storage."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from shared.graph.errors import BadRequest, Conflict, ServiceUnavailable
 from shared.models import ProfilePhotoIn
 from shared.storage.key_encoding import encode_key
 from shared.storage.table_client import create_table_client
-from shared.storage.table_store import PhotoStore
+from shared.storage.table_store import TablePhotoStore
 from tests.awkward_ids import AWKWARD_IDS
+from tests.store_calls import add_photo
 
 pytestmark = pytest.mark.azurite
 
@@ -57,14 +58,14 @@ async def table_exists(table: TableClient) -> bool:
     return True
 
 
-async def test_add_then_get(photo_store: PhotoStore) -> None:
-    added = await photo_store.add(USER, "Alice@Contoso.com", photo("p1"), request_id="r1")
+async def test_add_then_get(photo_store: TablePhotoStore) -> None:
+    added = await add_photo(photo_store, USER, "Alice@Contoso.com", photo("p1"), request_id="r1")
     assert (added.id, added.height, added.width) == ("p1", 6, 5)
     assert await photo_store.get(USER, "p1") == added
 
 
-async def test_created_at_is_now_in_utc(photo_store: PhotoStore) -> None:
-    added = await photo_store.add(USER, USER, photo(), request_id="r1")
+async def test_created_at_is_now_in_utc(photo_store: TablePhotoStore) -> None:
+    added = await add_photo(photo_store, USER, USER, photo(), request_id="r1")
     assert added.created_at.tzinfo is UTC
     assert abs(datetime.now(UTC) - added.created_at) < timedelta(seconds=30)
     stored = await photo_store.get(USER, added.id)
@@ -74,11 +75,11 @@ async def test_created_at_is_now_in_utc(photo_store: PhotoStore) -> None:
     assert type(stored.created_at) is datetime
 
 
-async def test_stored_entity(photo_store: PhotoStore, table_client: TableClient) -> None:
+async def test_stored_entity(photo_store: TablePhotoStore, table_client: TableClient) -> None:
     user_key = "bob_fabrikam.com#ext#@contoso.onmicrosoft.com"
     user_name = "Bob_Fabrikam.com#EXT#@contoso.onmicrosoft.com"
-    added = await photo_store.add(
-        user_key, user_name, photo("a/b#c", 7, 2**31 - 1), request_id="r9"
+    added = await add_photo(
+        photo_store, user_key, user_name, photo("a/b#c", 7, 2**31 - 1), request_id="r9"
     )
 
     raw = await raw_entity(table_client, user_key, "a/b#c")
@@ -101,84 +102,87 @@ async def test_stored_entity(photo_store: PhotoStore, table_client: TableClient)
 
 
 async def test_existing_client_id_is_a_conflict(
-    photo_store: PhotoStore, table_client: TableClient
+    photo_store: TablePhotoStore, table_client: TableClient
 ) -> None:
-    await photo_store.add(USER, USER, photo("p1", 6, 5), request_id="first")
+    await add_photo(photo_store, USER, USER, photo("p1", 6, 5), request_id="first")
     with pytest.raises(Conflict) as caught:
-        await photo_store.add(USER, USER, photo("p1", 9, 9), request_id="second")
+        await add_photo(photo_store, USER, USER, photo("p1", 9, 9), request_id="second")
     assert caught.value.message == "A photo with id 'p1' already exists."
     assert caught.value.status == 409
     raw = await raw_entity(table_client, USER, "p1")
     assert (raw["Height"], raw["Width"], raw["RequestId"]) == (6, 5, "first")
 
 
-async def test_same_id_for_another_user_is_fine(photo_store: PhotoStore) -> None:
-    await photo_store.add(USER, USER, photo("p1"), request_id="r1")
-    await photo_store.add("bob@contoso.com", "bob@contoso.com", photo("p1"), request_id="r2")
+async def test_same_id_for_another_user_is_fine(photo_store: TablePhotoStore) -> None:
+    await add_photo(photo_store, USER, USER, photo("p1"), request_id="r1")
+    await add_photo(photo_store, "bob@contoso.com", "bob@contoso.com", photo("p1"), request_id="r2")
 
 
 async def test_replayed_insert_of_the_same_request_is_not_a_conflict(
-    photo_store: PhotoStore,
+    photo_store: TablePhotoStore,
 ) -> None:
-    first = await photo_store.add(USER, USER, photo("p1"), request_id="r1")
-    assert await photo_store.add(USER, USER, photo("p1"), request_id="r1") == first
+    first = await add_photo(photo_store, USER, USER, photo("p1"), request_id="r1")
+    assert await add_photo(photo_store, USER, USER, photo("p1"), request_id="r1") == first
 
 
-async def test_server_id_is_a_new_guid(photo_store: PhotoStore) -> None:
-    one = await photo_store.add(USER, USER, photo(), request_id="r1")
-    two = await photo_store.add(USER, USER, photo(), request_id="r2")
+async def test_server_id_is_a_new_guid(photo_store: TablePhotoStore) -> None:
+    one = await add_photo(photo_store, USER, USER, photo(), request_id="r1")
+    two = await add_photo(photo_store, USER, USER, photo(), request_id="r2")
     assert uuid.UUID(one.id).version == 4
     assert str(uuid.UUID(one.id)) == one.id
     assert one.id != two.id
     assert await photo_store.get(USER, one.id) == one
 
 
-async def test_get_missing_photo_is_none(photo_store: PhotoStore) -> None:
+async def test_get_missing_photo_is_none(photo_store: TablePhotoStore) -> None:
     assert await photo_store.get(USER, "nope") is None  # table missing too
-    await photo_store.add(USER, USER, photo("p1"), request_id="r1")
+    await add_photo(photo_store, USER, USER, photo("p1"), request_id="r1")
     assert await photo_store.get(USER, "nope") is None
 
 
 @pytest.mark.parametrize("photo_id", AWKWARD_IDS, ids=range(len(AWKWARD_IDS)))
 async def test_awkward_ids_are_stored_and_read_back(
-    photo_store: PhotoStore, table_client: TableClient, photo_id: str
+    photo_store: TablePhotoStore, table_client: TableClient, photo_id: str
 ) -> None:
-    added = await photo_store.add(USER, USER, photo(photo_id), request_id="r1")
+    added = await add_photo(photo_store, USER, USER, photo(photo_id), request_id="r1")
     assert await photo_store.get(USER, photo_id) == added
     assert (await raw_entity(table_client, USER, photo_id))["PhotoId"] == photo_id
 
 
 @pytest.mark.parametrize("user", AWKWARD_IDS[:15], ids=range(15))
 async def test_awkward_users_are_stored_and_read_back(
-    photo_store: PhotoStore, table_client: TableClient, user: str
+    photo_store: TablePhotoStore, table_client: TableClient, user: str
 ) -> None:
-    added = await photo_store.add(user, user, photo("p"), request_id="r1")
+    added = await add_photo(photo_store, user, user, photo("p"), request_id="r1")
     assert await photo_store.get(user, "p") == added
     assert (await raw_entity(table_client, user, "p"))["User"] == user
 
 
-async def test_user_too_long_for_a_key_is_a_bad_request(photo_store: PhotoStore) -> None:
+async def test_user_too_long_for_a_key_is_a_bad_request(photo_store: TablePhotoStore) -> None:
     with pytest.raises(BadRequest):
-        await photo_store.add("#" * 300, "#" * 300, photo(), request_id="r1")
+        await add_photo(photo_store, "#" * 300, "#" * 300, photo(), request_id="r1")
 
 
 async def test_table_is_created_lazily_on_first_add(
-    photo_store: PhotoStore, table_client: TableClient, caplog: pytest.LogCaptureFixture
+    photo_store: TablePhotoStore, table_client: TableClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert not await table_exists(table_client)
     with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
-        await photo_store.add(USER, USER, photo(), request_id="r1")
-        await photo_store.add(USER, USER, photo(), request_id="r2")
+        await add_photo(photo_store, USER, USER, photo(), request_id="r1")
+        await add_photo(photo_store, USER, USER, photo(), request_id="r2")
     assert await table_exists(table_client)
     assert caplog.text.count(CREATING) == 1
 
 
 async def test_concurrent_first_adds_create_the_table_once(
-    photo_store: PhotoStore, table_client: TableClient, caplog: pytest.LogCaptureFixture
+    photo_store: TablePhotoStore, table_client: TableClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
         added = await asyncio.gather(
-            *(photo_store.add(USER, USER, photo(f"p{i}"), request_id=f"r{i}") for i in range(20))
+            *(
+                add_photo(photo_store, USER, USER, photo(f"p{i}"), request_id=f"r{i}")
+                for i in range(20)
+            )
         )
     assert sorted(p.id for p in added) == sorted(f"p{i}" for i in range(20))
     assert caplog.text.count(CREATING) == 1
@@ -187,13 +191,13 @@ async def test_concurrent_first_adds_create_the_table_once(
 
 
 async def test_table_deleted_under_a_running_store_is_recreated(
-    photo_store: PhotoStore, table_client: TableClient, caplog: pytest.LogCaptureFixture
+    photo_store: TablePhotoStore, table_client: TableClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await photo_store.add(USER, USER, photo("before"), request_id="r1")
+    await add_photo(photo_store, USER, USER, photo("before"), request_id="r1")
     await table_client.delete_table()
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
-        added = await photo_store.add(USER, USER, photo("after"), request_id="r2")
+        added = await add_photo(photo_store, USER, USER, photo("after"), request_id="r2")
     assert caplog.text.count(CREATING) == 1
     assert await photo_store.get(USER, "after") == added
     assert await photo_store.get(USER, "before") is None
@@ -201,11 +205,11 @@ async def test_table_deleted_under_a_running_store_is_recreated(
 
 async def test_unreachable_storage_is_service_unavailable() -> None:
     settings = StorageSettings(connection_string=connection_string(free_port()), table_name="t1")
-    store = PhotoStore(create_table_client(settings))
+    store = TablePhotoStore(create_table_client(settings))
     try:
         started = time.monotonic()
         with pytest.raises(ServiceUnavailable) as caught:
-            await store.add(USER, USER, photo(), request_id="r1")
+            await add_photo(store, USER, USER, photo(), request_id="r1")
         with pytest.raises(ServiceUnavailable):
             await store.get(USER, "p1")
         assert time.monotonic() - started < 30
@@ -273,7 +277,7 @@ async def test_server_busy_is_service_unavailable_with_its_retry_after(
 
     sick.handler = busy
     with pytest.raises(ServiceUnavailable) as caught:
-        await PhotoStore(client).add(USER, USER, photo(), request_id="r1")
+        await add_photo(TablePhotoStore(client), USER, USER, photo(), request_id="r1")
     assert caught.value.retry_after == 1
     assert sick.requests == 3  # the insert was retried, within bounds
 
@@ -291,7 +295,7 @@ async def test_transient_storage_errors_are_service_unavailable(
 
     sick.handler = failing
     with pytest.raises(ServiceUnavailable) as caught:
-        await PhotoStore(client).add(USER, USER, photo(), request_id="r1")
+        await add_photo(TablePhotoStore(client), USER, USER, photo(), request_id="r1")
     assert caught.value.retry_after == 5
 
 
@@ -305,7 +309,7 @@ async def test_other_storage_errors_propagate(
 
     sick.handler = bad_request
     with pytest.raises(HttpResponseError):
-        await PhotoStore(client).add(USER, USER, photo(), request_id="r1")
+        await add_photo(TablePhotoStore(client), USER, USER, photo(), request_id="r1")
 
 
 async def test_table_being_deleted_is_service_unavailable(
@@ -320,7 +324,7 @@ async def test_table_being_deleted_is_service_unavailable(
 
     sick.handler = deleting
     with pytest.raises(ServiceUnavailable) as caught:
-        await PhotoStore(client).add(USER, USER, photo(), request_id="r1")
+        await add_photo(TablePhotoStore(client), USER, USER, photo(), request_id="r1")
     assert caught.value.retry_after == 30
     assert sick.requests == 2  # insert, create table; no retry loop
 
@@ -337,7 +341,7 @@ async def test_hanging_storage_ends_at_the_deadline(
     sick.handler = hang
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable):
-        await PhotoStore(client, deadline=1.0).add(USER, USER, photo(), request_id="r1")
+        await add_photo(TablePhotoStore(client, deadline=1.0), USER, USER, photo(), request_id="r1")
     assert time.monotonic() - started < 10
 
 
@@ -357,6 +361,6 @@ async def test_table_created_meanwhile_by_another_process_is_fine(
         return web.Response(status=204, headers={"ETag": "W/\"datetime'2026-01-01T00%3A00Z'\""})
 
     sick.handler = race
-    added = await PhotoStore(client).add(USER, USER, photo("p1"), request_id="r1")
+    added = await add_photo(TablePhotoStore(client), USER, USER, photo("p1"), request_id="r1")
     assert added.id == "p1"
     assert sick.requests == 3  # insert, create table, insert

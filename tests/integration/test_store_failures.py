@@ -15,6 +15,7 @@ from shared.graph.errors import InternalServerError
 from shared.models import ProfilePhotoIn
 from shared.storage.table_store import open_photo_store
 from tests.conftest import AzuriteEndpoint
+from tests.store_calls import add_photo
 
 pytestmark = pytest.mark.azurite
 
@@ -35,7 +36,7 @@ async def test_a_wrong_account_key_is_a_logged_server_error(
             caplog.at_level(logging.ERROR, logger="shared.storage.table_store"),
             pytest.raises(InternalServerError) as caught,
         ):
-            await store.add(USER, USER, PHOTO, request_id="r1")
+            await add_photo(store, USER, USER, PHOTO, request_id="r1")
     finally:
         await store.aclose()
     assert caught.value.status == 500
@@ -72,7 +73,7 @@ async def test_unauthorized_is_a_logged_server_error(
     store = open_photo_store(settings)
     try:
         with caplog.at_level(logging.ERROR), pytest.raises(InternalServerError):
-            await store.add(USER, USER, PHOTO, request_id="r1")
+            await add_photo(store, USER, USER, PHOTO, request_id="r1")
     finally:
         await store.aclose()
     assert "refused the service's credentials: 401 InvalidAuthenticationInfo" in caplog.text

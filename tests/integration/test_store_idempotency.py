@@ -1,4 +1,4 @@
-"""PhotoStore.add with an Idempotency-Key, against a real Azurite."""
+"""TablePhotoStore.add with an Idempotency-Key, against a real Azurite."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from azure.data.tables.aio import TableClient
 from shared.graph.errors import Conflict, UnprocessableEntity
 from shared.idempotency import derived_photo_id
 from shared.models import ProfilePhotoIn
-from shared.storage.table_store import PhotoStore
+from shared.storage.table_store import TablePhotoStore
+from tests.store_calls import add_photo
 
 pytestmark = pytest.mark.azurite
 
@@ -29,10 +30,14 @@ async def rows(table: TableClient) -> list[dict[str, object]]:
 
 
 async def test_repeat_returns_the_first_photo_and_stores_nothing_new(
-    photo_store: PhotoStore, table_client: TableClient
+    photo_store: TablePhotoStore, table_client: TableClient
 ) -> None:
-    first = await photo_store.add(ALICE, ALICE, photo(), request_id="r1", idempotency_key=KEY)
-    again = await photo_store.add(ALICE, ALICE, photo(), request_id="r2", idempotency_key=KEY)
+    first = await add_photo(
+        photo_store, ALICE, ALICE, photo(), request_id="r1", idempotency_key=KEY
+    )
+    again = await add_photo(
+        photo_store, ALICE, ALICE, photo(), request_id="r2", idempotency_key=KEY
+    )
 
     assert again == first
     assert first.id == derived_photo_id(ALICE, KEY)
@@ -42,11 +47,13 @@ async def test_repeat_returns_the_first_photo_and_stores_nothing_new(
 
 
 async def test_same_key_with_another_body_is_unprocessable(
-    photo_store: PhotoStore, table_client: TableClient
+    photo_store: TablePhotoStore, table_client: TableClient
 ) -> None:
-    await photo_store.add(ALICE, ALICE, photo(), request_id="r1", idempotency_key=KEY)
+    await add_photo(photo_store, ALICE, ALICE, photo(), request_id="r1", idempotency_key=KEY)
     with pytest.raises(UnprocessableEntity) as caught:
-        await photo_store.add(ALICE, ALICE, photo(height=7), request_id="r2", idempotency_key=KEY)
+        await add_photo(
+            photo_store, ALICE, ALICE, photo(height=7), request_id="r2", idempotency_key=KEY
+        )
     assert caught.value.status == 422
     assert "Idempotency-Key" in caught.value.message
     [row] = await rows(table_client)
@@ -54,52 +61,66 @@ async def test_same_key_with_another_body_is_unprocessable(
 
 
 async def test_same_key_for_another_user_is_independent(
-    photo_store: PhotoStore, table_client: TableClient
+    photo_store: TablePhotoStore, table_client: TableClient
 ) -> None:
-    alice = await photo_store.add(ALICE, ALICE, photo(), request_id="r1", idempotency_key=KEY)
-    bob = await photo_store.add(
-        BOB, BOB, photo(height=9, width=9), request_id="r2", idempotency_key=KEY
+    alice = await add_photo(
+        photo_store, ALICE, ALICE, photo(), request_id="r1", idempotency_key=KEY
+    )
+    bob = await add_photo(
+        photo_store, BOB, BOB, photo(height=9, width=9), request_id="r2", idempotency_key=KEY
     )
     assert alice.id != bob.id
     assert (bob.height, bob.width) == (9, 9)
     assert len(await rows(table_client)) == 2
 
 
-async def test_other_keys_make_other_photos(photo_store: PhotoStore) -> None:
-    one = await photo_store.add(ALICE, ALICE, photo(), request_id="r1", idempotency_key="k1")
-    two = await photo_store.add(ALICE, ALICE, photo(), request_id="r2", idempotency_key="k2")
-    three = await photo_store.add(ALICE, ALICE, photo(), request_id="r3")
+async def test_other_keys_make_other_photos(photo_store: TablePhotoStore) -> None:
+    one = await add_photo(photo_store, ALICE, ALICE, photo(), request_id="r1", idempotency_key="k1")
+    two = await add_photo(photo_store, ALICE, ALICE, photo(), request_id="r2", idempotency_key="k2")
+    three = await add_photo(photo_store, ALICE, ALICE, photo(), request_id="r3")
     assert len({one.id, two.id, three.id}) == 3
     assert uuid.UUID(three.id).version == 4
 
 
-async def test_client_id_with_a_key_repeats_too(photo_store: PhotoStore) -> None:
-    first = await photo_store.add(ALICE, ALICE, photo("p1"), request_id="r1", idempotency_key=KEY)
-    again = await photo_store.add(ALICE, ALICE, photo("p1"), request_id="r2", idempotency_key=KEY)
+async def test_client_id_with_a_key_repeats_too(photo_store: TablePhotoStore) -> None:
+    first = await add_photo(
+        photo_store, ALICE, ALICE, photo("p1"), request_id="r1", idempotency_key=KEY
+    )
+    again = await add_photo(
+        photo_store, ALICE, ALICE, photo("p1"), request_id="r2", idempotency_key=KEY
+    )
     assert again == first
     assert first.id == "p1"
 
 
-async def test_client_id_with_another_key_or_none_is_a_conflict(photo_store: PhotoStore) -> None:
-    await photo_store.add(ALICE, ALICE, photo("p1"), request_id="r1", idempotency_key=KEY)
+async def test_client_id_with_another_key_or_none_is_a_conflict(
+    photo_store: TablePhotoStore,
+) -> None:
+    await add_photo(photo_store, ALICE, ALICE, photo("p1"), request_id="r1", idempotency_key=KEY)
     with pytest.raises(Conflict):
-        await photo_store.add(ALICE, ALICE, photo("p1"), request_id="r2", idempotency_key="other")
+        await add_photo(
+            photo_store, ALICE, ALICE, photo("p1"), request_id="r2", idempotency_key="other"
+        )
     with pytest.raises(Conflict):
-        await photo_store.add(ALICE, ALICE, photo("p1"), request_id="r3")
+        await add_photo(photo_store, ALICE, ALICE, photo("p1"), request_id="r3")
 
 
-async def test_a_key_on_an_id_stored_without_one_is_a_conflict(photo_store: PhotoStore) -> None:
-    await photo_store.add(ALICE, ALICE, photo("p1"), request_id="r1")
+async def test_a_key_on_an_id_stored_without_one_is_a_conflict(
+    photo_store: TablePhotoStore,
+) -> None:
+    await add_photo(photo_store, ALICE, ALICE, photo("p1"), request_id="r1")
     with pytest.raises(Conflict):
-        await photo_store.add(ALICE, ALICE, photo("p1"), request_id="r2", idempotency_key=KEY)
+        await add_photo(
+            photo_store, ALICE, ALICE, photo("p1"), request_id="r2", idempotency_key=KEY
+        )
 
 
 async def test_concurrent_repeats_store_one_photo(
-    photo_store: PhotoStore, table_client: TableClient
+    photo_store: TablePhotoStore, table_client: TableClient
 ) -> None:
     added = await asyncio.gather(
         *(
-            photo_store.add(ALICE, ALICE, photo(), request_id=f"r{i}", idempotency_key=KEY)
+            add_photo(photo_store, ALICE, ALICE, photo(), request_id=f"r{i}", idempotency_key=KEY)
             for i in range(10)
         )
     )

@@ -1,4 +1,4 @@
-"""PhotoStore while its own Azurite stops and starts again (SIGINT: Azurite keeps its data).
+"""TablePhotoStore while its own Azurite stops and starts again (SIGINT: Azurite keeps its data).
 
 These tests stop and restart storage, so they use an Azurite of their own, never the
 session's. One long-lived store per test, as the app has one per process: it must come back
@@ -19,7 +19,8 @@ from devtools.azurite import AzuriteProcess, start_azurite
 from shared.config import StorageSettings
 from shared.graph.errors import ServiceUnavailable
 from shared.models import ProfilePhotoIn
-from shared.storage.table_store import PhotoStore, open_photo_store
+from shared.storage.table_store import TablePhotoStore, open_photo_store
+from tests.store_calls import add_photo
 
 pytestmark = pytest.mark.azurite
 
@@ -38,7 +39,7 @@ def own_azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuritePro
 
 
 @pytest.fixture
-async def store(own_azurite: AzuriteProcess) -> AsyncIterator[PhotoStore]:
+async def store(own_azurite: AzuriteProcess) -> AsyncIterator[TablePhotoStore]:
     own_azurite.start()  # a failed test may have left it stopped
     settings = StorageSettings(
         connection_string=own_azurite.connection_string, table_name=f"t{uuid4().hex}"
@@ -51,14 +52,14 @@ async def store(own_azurite: AzuriteProcess) -> AsyncIterator[PhotoStore]:
 
 
 async def test_stopped_storage_is_a_quick_503_and_the_store_recovers(
-    store: PhotoStore, own_azurite: AzuriteProcess, caplog: pytest.LogCaptureFixture
+    store: TablePhotoStore, own_azurite: AzuriteProcess, caplog: pytest.LogCaptureFixture
 ) -> None:
-    before = await store.add(USER, USER, PHOTO, request_id="r1")
+    before = await add_photo(store, USER, USER, PHOTO, request_id="r1")
     own_azurite.stop()
 
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable) as caught:
-        await store.add(USER, USER, PHOTO, request_id="r2")
+        await add_photo(store, USER, USER, PHOTO, request_id="r2")
     add_wait = time.monotonic() - started
     with pytest.raises(ServiceUnavailable):
         await store.get(USER, before.id)
@@ -68,21 +69,21 @@ async def test_stopped_storage_is_a_quick_503_and_the_store_recovers(
     own_azurite.start()
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
-        after = await store.add(USER, USER, PHOTO, request_id="r3")
+        after = await add_photo(store, USER, USER, PHOTO, request_id="r3")
     assert "unreachable" not in caplog.text  # the first request after the outage succeeds
     assert await store.get(USER, before.id) == before
     assert await store.get(USER, after.id) == after
 
 
 async def test_pooled_connections_from_before_a_restart_are_not_a_failure(
-    store: PhotoStore, own_azurite: AzuriteProcess, caplog: pytest.LogCaptureFixture
+    store: TablePhotoStore, own_azurite: AzuriteProcess, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The client's keep-alive connections die with Azurite; the next insert must not."""
-    before = await store.add(USER, USER, PHOTO, request_id="r1")
+    before = await add_photo(store, USER, USER, PHOTO, request_id="r1")
     own_azurite.restart()
 
     with caplog.at_level(logging.WARNING, logger="shared.storage.table_store"):
-        after = await store.add(USER, USER, PHOTO, request_id="r2")
+        after = await add_photo(store, USER, USER, PHOTO, request_id="r2")
         assert await store.get(USER, before.id) == before
     assert await store.get(USER, after.id) == after
     assert "unreachable" not in caplog.text

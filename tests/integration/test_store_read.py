@@ -1,4 +1,4 @@
-"""PhotoStore.list and PhotoStore.delete against a real Azurite (and a busy loopback storage)."""
+"""TablePhotoStore.list and TablePhotoStore.delete against a real Azurite (and a busy loopback storage)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from shared.models import Photo, ProfilePhotoIn
 from shared.photo_order import PhotoPage, PhotoPosition, position_of
 from shared.storage.key_encoding import encode_key
 from shared.storage.table_client import create_table_client
-from shared.storage.table_store import PhotoStore
+from shared.storage.table_store import TablePhotoStore
+from tests.store_calls import add_photo
 
 pytestmark = pytest.mark.azurite
 
@@ -25,9 +26,9 @@ USER = "alice@contoso.com"
 OTHER = "bob@contoso.com"
 
 
-async def add(store: PhotoStore, photo_id: str | None = None, user: str = USER) -> Photo:
+async def add(store: TablePhotoStore, photo_id: str | None = None, user: str = USER) -> Photo:
     photo = ProfilePhotoIn(id=photo_id, height=6, width=5)
-    return await store.add(user, user, photo, request_id=f"r-{photo_id}")
+    return await add_photo(store, user, user, photo, request_id=f"r-{photo_id}")
 
 
 async def put_raw(table: TableClient, photo_id: str, created_at: datetime) -> Photo:
@@ -47,23 +48,23 @@ async def put_raw(table: TableClient, photo_id: str, created_at: datetime) -> Ph
     return Photo(id=photo_id, height=6, width=5, created_at=created_at)
 
 
-async def all_pages(store: PhotoStore, top: int) -> list[PhotoPage]:
+async def all_pages(store: TablePhotoStore, top: int) -> list[PhotoPage]:
     pages = [await store.list(USER, top=top)]
     while pages[-1].has_more:
         pages.append(await store.list(USER, top=top, after=position_of(pages[-1].photos[-1])))
     return pages
 
 
-async def test_a_store_without_a_table_lists_nothing(photo_store: PhotoStore) -> None:
+async def test_a_store_without_a_table_lists_nothing(photo_store: TablePhotoStore) -> None:
     assert await photo_store.list(USER, top=10) == PhotoPage(photos=(), has_more=False)
 
 
-async def test_a_user_without_photos_lists_nothing(photo_store: PhotoStore) -> None:
+async def test_a_user_without_photos_lists_nothing(photo_store: TablePhotoStore) -> None:
     await add(photo_store, "p1", user=OTHER)
     assert await photo_store.list(USER, top=10) == PhotoPage(photos=(), has_more=False)
 
 
-async def test_photos_come_in_creation_order_not_id_order(photo_store: PhotoStore) -> None:
+async def test_photos_come_in_creation_order_not_id_order(photo_store: TablePhotoStore) -> None:
     added = [await add(photo_store, photo_id) for photo_id in ("z", "a", "m", "b#/?'%")]
     added.append(await add(photo_store))  # a server-made GUID
     await add(photo_store, "a", user=OTHER)
@@ -73,7 +74,7 @@ async def test_photos_come_in_creation_order_not_id_order(photo_store: PhotoStor
     assert page == PhotoPage(photos=tuple(added), has_more=False)
 
 
-async def test_pages_cover_every_photo_once_in_order(photo_store: PhotoStore) -> None:
+async def test_pages_cover_every_photo_once_in_order(photo_store: TablePhotoStore) -> None:
     added = [await add(photo_store, f"p{n}") for n in (5, 3, 1, 4, 2)]
 
     pages = await all_pages(photo_store, top=2)
@@ -83,13 +84,13 @@ async def test_pages_cover_every_photo_once_in_order(photo_store: PhotoStore) ->
     assert [photo for page in pages for photo in page.photos] == added
 
 
-async def test_a_full_last_page_says_no_more(photo_store: PhotoStore) -> None:
+async def test_a_full_last_page_says_no_more(photo_store: TablePhotoStore) -> None:
     added = [await add(photo_store, f"p{n}") for n in range(2)]
     assert await photo_store.list(USER, top=2) == PhotoPage(tuple(added), has_more=False)
 
 
 async def test_photos_created_together_are_ordered_by_id_across_pages(
-    photo_store: PhotoStore, table_client: TableClient
+    photo_store: TablePhotoStore, table_client: TableClient
 ) -> None:
     await add(photo_store, "first")  # creates the table
     moment = datetime.now(UTC) + timedelta(seconds=1)
@@ -104,7 +105,7 @@ async def test_photos_created_together_are_ordered_by_id_across_pages(
     assert pages[-1].photos == (later,)
 
 
-async def test_paging_survives_deletes_and_adds_between_pages(photo_store: PhotoStore) -> None:
+async def test_paging_survives_deletes_and_adds_between_pages(photo_store: TablePhotoStore) -> None:
     p1, p2, p3 = [await add(photo_store, photo_id) for photo_id in ("p1", "p2", "p3")]
     first = await photo_store.list(USER, top=2)
     assert first.photos == (p1, p2)
@@ -117,18 +118,18 @@ async def test_paging_survives_deletes_and_adds_between_pages(photo_store: Photo
     assert rest == PhotoPage(photos=(p3, p4), has_more=False)
 
 
-async def test_position_past_everything_lists_nothing(photo_store: PhotoStore) -> None:
+async def test_position_past_everything_lists_nothing(photo_store: TablePhotoStore) -> None:
     await add(photo_store, "p1")
     future = PhotoPosition(datetime.now(UTC) + timedelta(days=1), "")
     assert await photo_store.list(USER, top=5, after=future) == PhotoPage((), has_more=False)
 
 
-async def test_top_must_be_positive(photo_store: PhotoStore) -> None:
+async def test_top_must_be_positive(photo_store: TablePhotoStore) -> None:
     with pytest.raises(ValueError, match="top"):
         await photo_store.list(USER, top=0)
 
 
-async def test_delete_removes_only_that_photo(photo_store: PhotoStore) -> None:
+async def test_delete_removes_only_that_photo(photo_store: TablePhotoStore) -> None:
     await add(photo_store, "a/b#c")
     kept = await add(photo_store, "p2")
     other = await add(photo_store, "a/b#c", user=OTHER)
@@ -140,14 +141,14 @@ async def test_delete_removes_only_that_photo(photo_store: PhotoStore) -> None:
     assert await photo_store.get(OTHER, "a/b#c") == other
 
 
-async def test_deleting_a_missing_photo_is_false(photo_store: PhotoStore) -> None:
+async def test_deleting_a_missing_photo_is_false(photo_store: TablePhotoStore) -> None:
     assert await photo_store.delete(USER, "p1") is False  # no table yet
     await add(photo_store, "p1")
     assert await photo_store.delete(USER, "p1") is True
     assert await photo_store.delete(USER, "p1") is False
 
 
-async def test_a_deleted_id_can_be_added_again(photo_store: PhotoStore) -> None:
+async def test_a_deleted_id_can_be_added_again(photo_store: TablePhotoStore) -> None:
     await add(photo_store, "p1")
     assert await photo_store.delete(USER, "p1")
     again = await add(photo_store, "p1")
@@ -159,7 +160,7 @@ async def test_a_deleted_id_can_be_added_again(photo_store: PhotoStore) -> None:
 
 async def test_unreachable_storage_is_service_unavailable_for_deletes() -> None:
     settings = StorageSettings(connection_string=connection_string(free_port()), table_name="t1")
-    store = PhotoStore(create_table_client(settings))
+    store = TablePhotoStore(create_table_client(settings))
     try:
         with pytest.raises(ServiceUnavailable):
             await store.delete(USER, "p1")
@@ -168,7 +169,7 @@ async def test_unreachable_storage_is_service_unavailable_for_deletes() -> None:
 
 
 @pytest.fixture
-async def busy_store() -> AsyncIterator[PhotoStore]:
+async def busy_store() -> AsyncIterator[TablePhotoStore]:
     """A store whose storage always answers 503 ServerBusy with Retry-After: 1."""
 
     async def busy(_request: web.Request) -> web.Response:
@@ -184,7 +185,7 @@ async def busy_store() -> AsyncIterator[PhotoStore]:
     await site.start()
     port = runner.addresses[0][1]
     settings = StorageSettings(connection_string=connection_string(port), table_name="photos")
-    store = PhotoStore(create_table_client(settings))
+    store = TablePhotoStore(create_table_client(settings))
     try:
         yield store
     finally:
@@ -192,7 +193,7 @@ async def busy_store() -> AsyncIterator[PhotoStore]:
         await runner.cleanup()
 
 
-async def test_busy_storage_is_service_unavailable_for_lists(busy_store: PhotoStore) -> None:
+async def test_busy_storage_is_service_unavailable_for_lists(busy_store: TablePhotoStore) -> None:
     with pytest.raises(ServiceUnavailable) as listing:
         await busy_store.list(USER, top=1)
     assert listing.value.retry_after == 1

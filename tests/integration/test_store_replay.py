@@ -18,8 +18,9 @@ from devtools.azurite import connection_string
 from shared.config import StorageSettings
 from shared.graph.errors import ServiceUnavailable
 from shared.models import ProfilePhotoIn
-from shared.storage.table_store import PhotoStore, open_photo_store
+from shared.storage.table_store import TablePhotoStore, open_photo_store
 from tests.conftest import AzuriteEndpoint
+from tests.store_calls import add_photo
 from tests.tcp_proxy import Fault, TcpProxy, is_insert
 
 pytestmark = pytest.mark.azurite
@@ -43,7 +44,7 @@ async def proxy(azurite: AzuriteEndpoint) -> AsyncIterator[TcpProxy]:
 @pytest.fixture
 async def proxied_store(
     proxy: TcpProxy, table_name: str, table_client: TableClient
-) -> AsyncIterator[PhotoStore]:
+) -> AsyncIterator[TablePhotoStore]:
     """A store that reaches the test's table through the proxy (the table exists already)."""
     await table_client.create_table()
     settings = StorageSettings(
@@ -62,7 +63,7 @@ async def rows(table: TableClient) -> list[dict[str, object]]:
 
 @pytest.mark.parametrize("fault", list(Fault))
 async def test_lost_answer_to_an_insert_is_one_photo_and_a_success(
-    proxied_store: PhotoStore, proxy: TcpProxy, table_client: TableClient, fault: Fault
+    proxied_store: TablePhotoStore, proxy: TcpProxy, table_client: TableClient, fault: Fault
 ) -> None:
     proxy.fail(fault)
     added = await proxied_store.add(USER, USER, ProfilePhotoIn(height=6, width=5), request_id="r1")
@@ -75,7 +76,7 @@ async def test_lost_answer_to_an_insert_is_one_photo_and_a_success(
 
 
 async def test_every_answer_lost_is_unavailable_and_a_keyed_retry_finds_the_photo(
-    proxied_store: PhotoStore, proxy: TcpProxy, table_client: TableClient
+    proxied_store: TablePhotoStore, proxy: TcpProxy, table_client: TableClient
 ) -> None:
     proxy.fail(Fault.BUSY, times=3)
     body = ProfilePhotoIn(height=6, width=5)
@@ -97,7 +98,9 @@ async def test_a_table_create_whose_answer_is_lost_is_fine(
     store = open_photo_store(settings)
     proxy.fail(Fault.DROP, when=lambda head: head.path.rstrip("/").endswith("/Tables"))
     try:
-        added = await store.add(USER, USER, ProfilePhotoIn(height=6, width=5), request_id="r1")
+        added = await add_photo(
+            store, USER, USER, ProfilePhotoIn(height=6, width=5), request_id="r1"
+        )
     finally:
         await store.aclose()
     assert len(proxy.faulted) == 1

@@ -321,8 +321,8 @@ REPO_ROUTES = [
     ("GET", "/api/me/photos/%2F", "get_photo", "me/photos/%2F"),
     ("DELETE", f"/api/me/photos/{_ID}", "delete_photo", f"me/photos/{_ID}"),
     ("DELETE", "/api/users/a%2Fb/photos/x%2Fy", "delete_photo", "users/a%2Fb/photos/x%2Fy"),
-    ("GET", "/api/openapi.json", "openapi_document", None),
-    ("GET", "/api/OpenAPI.json/", "openapi_document", None),
+    ("GET", "/api/openapi.json", "openapi_document", "openapi.json"),
+    ("GET", "/api/OpenAPI.json/", "openapi_document", "OpenAPI.json/"),
     ("GET", "/api/users/openapi.json/photos", "list_photos", "users/openapi.json/photos"),
     # everything else: the fallback, with the path after the route prefix
     ("GET", "/api/me/photos/$ref", FALLBACK, "me/photos/$ref"),

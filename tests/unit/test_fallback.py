@@ -10,7 +10,9 @@ import azure.functions as func
 import pytest
 
 from devtools.routing import decode_request_path
-from shared.fallback import allowed_methods, unmatched_response
+from shared.app import PhotoApp
+from shared.config import Settings
+from shared.routes import FALLBACK_FUNCTION, NoRoute, match
 from tests.repo_routes import FALLBACK, repo_route_table
 from tests.unit.test_devhost_routing import REPO_ROUTES
 
@@ -32,7 +34,9 @@ def test_the_allowed_methods_are_those_the_routes_serve(raw_path: str) -> None:
         found for found in winners.values() if found and found.route.function_name == FALLBACK
     ]
     assert unserved, f"every method of {raw_path} is served"  # PUT never is
-    assert set(allowed_methods(unserved[0].values["path"])) == served
+    found = match("PUT", unserved[0].values["path"])
+    assert isinstance(found, NoRoute)
+    assert set(found.allowed) == served
 
 
 def _request(method: str, path: str, headers: dict[str, str] | None = None) -> func.HttpRequest:
@@ -43,6 +47,15 @@ def _request(method: str, path: str, headers: dict[str, str] | None = None) -> f
         route_params={"path": path},
         body=b"",
     )
+
+
+async def _unmatched(request: func.HttpRequest) -> func.HttpResponse:
+    """The fallback's answer; it must never need settings."""
+
+    def no_settings() -> Settings:
+        raise AssertionError("the fallback must not load settings")
+
+    return await PhotoApp(load=no_settings).serve(FALLBACK_FUNCTION, request)
 
 
 def _error(response: func.HttpResponse, status: int, code: str) -> dict[str, Any]:
@@ -67,10 +80,10 @@ def _error(response: func.HttpResponse, status: int, code: str) -> dict[str, Any
         ("DELETE", "OpenAPI.json", "GET"),
     ],
 )
-def test_a_resource_with_a_method_not_served_is_405_with_allow(
+async def test_a_resource_with_a_method_not_served_is_405_with_allow(
     method: str, path: str, allow: str
 ) -> None:
-    response = unmatched_response(_request(method, path))
+    response = await _unmatched(_request(method, path))
 
     error = _error(response, 405, "MethodNotAllowed")
     assert response.headers["Allow"] == allow
@@ -89,21 +102,21 @@ def test_a_resource_with_a_method_not_served_is_405_with_allow(
         ("DELETE", "me/photos/p1/x"),
     ],
 )
-def test_any_other_path_is_404(method: str, path: str) -> None:
-    response = unmatched_response(_request(method, path))
+async def test_any_other_path_is_404(method: str, path: str) -> None:
+    response = await _unmatched(_request(method, path))
 
     _error(response, 404, "ResourceNotFound")
     assert "Allow" not in response.headers
 
 
-def test_the_client_request_id_is_echoed() -> None:
-    response = unmatched_response(_request("GET", "nothing", {"client-request-id": "abc-1"}))
+async def test_the_client_request_id_is_echoed() -> None:
+    response = await _unmatched(_request("GET", "nothing", {"client-request-id": "abc-1"}))
 
     assert _error(response, 404, "ResourceNotFound")["innerError"]["client-request-id"] == "abc-1"
 
 
-def test_options_on_a_resource_is_204_with_allow() -> None:
-    response = unmatched_response(_request("OPTIONS", "me/photos"))
+async def test_options_on_a_resource_is_204_with_allow() -> None:
+    response = await _unmatched(_request("OPTIONS", "me/photos"))
 
     assert response.status_code == 204
     assert response.get_body() == b""
@@ -111,23 +124,23 @@ def test_options_on_a_resource_is_204_with_allow() -> None:
     assert response.headers["request-id"]
 
 
-def test_options_elsewhere_is_404() -> None:
-    _error(unmatched_response(_request("OPTIONS", "nothing")), 404, "ResourceNotFound")
+async def test_options_elsewhere_is_404() -> None:
+    _error(await _unmatched(_request("OPTIONS", "nothing")), 404, "ResourceNotFound")
 
 
-def test_a_served_method_reaching_the_fallback_is_a_logged_500(
+async def test_a_served_method_reaching_the_fallback_is_a_logged_500(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Only when the operation's function is missing, e.g. it failed to load.
-    with caplog.at_level(logging.ERROR, logger="graph_photos"):
-        response = unmatched_response(_request("GET", "me/photos"))
+    with caplog.at_level(logging.ERROR, logger="shared.app"):
+        response = await _unmatched(_request("GET", "me/photos"))
 
     _error(response, 500, "InternalServerError")
     assert "did its function fail to load" in caplog.text
 
 
-def test_a_long_path_is_shortened_in_the_message() -> None:
-    response = unmatched_response(_request("GET", "x" * 500))
+async def test_a_long_path_is_shortened_in_the_message() -> None:
+    response = await _unmatched(_request("GET", "x" * 500))
 
     message = _error(response, 404, "ResourceNotFound")["message"]
     assert len(message) < 200

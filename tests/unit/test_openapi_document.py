@@ -22,7 +22,9 @@ from devtools.functions_app import read_route_prefix
 from devtools.routing import decode_request_path
 from shared.graph.body import parse_photo
 from shared.graph.errors import GraphError
-from shared.openapi import DOCUMENT_PATH, document_response
+from shared.graph.responses import request_ids
+from shared.openapi import DOCUMENT_PATH, document_bytes, openapi_document
+from shared.routes import Target
 from tests.repo_routes import FALLBACK, repo_route_table
 
 REPO_ROOT = Path(__file__).parents[2]
@@ -294,8 +296,9 @@ def _request(headers: dict[str, str] | None = None) -> func.HttpRequest:
     )
 
 
-def test_the_response_is_the_file_with_the_request_ids() -> None:
-    response = document_response(_request({"client-request-id": "abc-1"}))
+async def test_the_response_is_the_file_with_the_request_ids() -> None:
+    request = _request({"client-request-id": "abc-1"})
+    response = await openapi_document(request, _TARGET, request_ids(request.headers))
 
     assert response.status_code == 200
     assert response.get_body() == DOCUMENT_PATH.read_bytes()
@@ -304,10 +307,9 @@ def test_the_response_is_the_file_with_the_request_ids() -> None:
     assert response.headers["request-id"]
 
 
-def test_a_missing_file_is_a_graph_500(tmp_path: Path) -> None:
-    response = document_response(_request(), tmp_path / "missing.json")
+def test_a_missing_file_cannot_be_read(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        document_bytes(tmp_path / "missing.json")
 
-    assert response.status_code == 500
-    error = json.loads(response.get_body())["error"]
-    assert error["code"] == "InternalServerError"
-    assert error["innerError"]["request-id"] == response.headers["request-id"]
+
+_TARGET = Target(user=None, photo_id=None, as_ref=False)
