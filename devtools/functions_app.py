@@ -6,7 +6,16 @@
 2. copies ``local.settings.json`` ``Values`` into ``environ`` without overriding what is set;
 3. puts ``root`` on ``sys.path`` (so ``import shared`` works) and imports each function folder
    with a ``function.json`` as a package named after the folder (so relative imports work);
-4. returns the loaded functions, their route table and the functions that failed to load.
+4. returns the loaded functions, their route table, the functions that failed to load and
+   the CORS policy of ``local.settings.json``'s ``Host`` section (``devtools.cors``).
+
+Dev-host conventions a function's script module may follow (the Functions host ignores them):
+
+    max_request_body_bytes: int      the function's body limit; the dev host answers 413
+                                     before reading a body whose Content-Length is larger,
+                                     and stops reading a chunked one past it
+    async def on_host_shutdown()     awaited once when the dev host stops (the same function
+                                     shared by several modules is awaited once)
 
 Errors::
 
@@ -21,11 +30,13 @@ import inspect
 import json
 import logging
 import sys
-from collections.abc import Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from devtools.cors import CorsPolicy, CorsSettingsError
 from devtools.route_syntax import RouteTemplateError
 from devtools.routing import Route, RouteTable, RouteTemplate, join_route_prefix
 
@@ -59,11 +70,16 @@ class FunctionDefinition:
     trigger: HttpTrigger
 
 
+ShutdownHook = Callable[[], Awaitable[object]]
+
+
 @dataclass(frozen=True)
 class LoadedFunction:
     definition: FunctionDefinition
     route: Route
     main: Callable[..., Any]
+    max_request_body_bytes: int | None = None
+    on_host_shutdown: ShutdownHook | None = None
 
     @property
     def name(self) -> str:
@@ -87,6 +103,7 @@ class FunctionsApp:
     functions: tuple[LoadedFunction, ...]
     failures: tuple[LoadFailure, ...]
     disabled: tuple[str, ...]
+    cors: CorsPolicy
 
     @property
     def route_table(self) -> RouteTable:
@@ -97,6 +114,7 @@ def load_functions_app(root: Path, environ: MutableMapping[str, str]) -> Functio
     root = root.resolve()
     route_prefix = read_route_prefix(root)
     apply_local_settings(root, environ)
+    cors = read_cors_policy(root)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     functions: list[LoadedFunction] = []
@@ -113,7 +131,9 @@ def load_functions_app(root: Path, environ: MutableMapping[str, str]) -> Functio
         except FunctionLoadError as error:
             logger.error("Function %s failed to load: %s", name, error, exc_info=error.__cause__)
             failures.append(LoadFailure(name, str(error)))
-    return FunctionsApp(root, route_prefix, tuple(functions), tuple(failures), tuple(disabled))
+    return FunctionsApp(
+        root, route_prefix, tuple(functions), tuple(failures), tuple(disabled), cors
+    )
 
 
 def read_route_prefix(root: Path) -> str:
@@ -133,11 +153,7 @@ def read_route_prefix(root: Path) -> str:
 def apply_local_settings(root: Path, environ: MutableMapping[str, str]) -> list[str]:
     """Copy ``local.settings.json`` ``Values`` into ``environ`` unless set; returns the names."""
     path = root / "local.settings.json"
-    if not path.exists():
-        return []
-    settings = _read_json(path, FunctionAppError)
-    if not isinstance(settings, dict) or not isinstance(settings.get("Values", {}), dict):
-        raise FunctionAppError(f"{path}: expected an object with a 'Values' object")
+    settings = _read_local_settings(path)
     if settings.get("IsEncrypted") is True:
         raise FunctionAppError(f"{path}: encrypted settings are not supported by the dev host")
     applied: list[str] = []
@@ -149,6 +165,27 @@ def apply_local_settings(root: Path, environ: MutableMapping[str, str]) -> list[
         environ[name] = str(value) if not isinstance(value, bool) else str(value).title()
         applied.append(name)
     return applied
+
+
+def read_cors_policy(root: Path) -> CorsPolicy:
+    """``Host.CORS`` and ``Host.CORSCredentials`` of ``local.settings.json``, as ``func start``."""
+    path = root / "local.settings.json"
+    host = _read_local_settings(path).get("Host", {})
+    if not isinstance(host, dict):
+        raise FunctionAppError(f"{path}: 'Host' must be an object")
+    try:
+        return CorsPolicy.from_host_settings(host)
+    except CorsSettingsError as error:
+        raise FunctionAppError(f"{path}: {error}") from error
+
+
+def _read_local_settings(path: Path) -> Mapping[str, Any]:
+    if not path.exists():
+        return {}
+    settings = _read_json(path, FunctionAppError)
+    if not isinstance(settings, dict) or not isinstance(settings.get("Values", {}), dict):
+        raise FunctionAppError(f"{path}: expected an object with a 'Values' object")
+    return settings
 
 
 def read_function_definition(directory: Path) -> FunctionDefinition | None:
@@ -207,17 +244,41 @@ def _load_function(root: Path, route_prefix: str, definition: FunctionDefinition
     except RouteTemplateError as error:
         raise FunctionLoadError(str(error)) from error
     route = Route(definition.name, template, definition.trigger.methods)
-    main = _import_entry_point(root, definition)
+    module = _import_script(root, definition)
+    main: object = getattr(module, definition.entry_point, None)
+    if not callable(main):
+        raise FunctionLoadError(
+            f"{definition.entry_point}() is not defined in "
+            f"{definition.script_file.relative_to(root)}"
+        )
     declared = set(inspect.signature(main).parameters)
     if declared != {definition.trigger.param_name}:
         raise FunctionLoadError(
             f"{definition.entry_point}() takes {sorted(declared)}, but function.json binds only "
             f"{definition.trigger.param_name!r} (the dev host passes no other parameters)"
         )
-    return LoadedFunction(definition, route, main)
+    return LoadedFunction(definition, route, main, _body_limit(module), _shutdown_hook(module))
 
 
-def _import_entry_point(root: Path, definition: FunctionDefinition) -> Callable[..., Any]:
+def _body_limit(module: ModuleType) -> int | None:
+    limit: object = getattr(module, "max_request_body_bytes", None)
+    if limit is None:
+        return None
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise FunctionLoadError("max_request_body_bytes must be a non-negative int")
+    return limit
+
+
+def _shutdown_hook(module: ModuleType) -> ShutdownHook | None:
+    hook: object = getattr(module, "on_host_shutdown", None)
+    if hook is None:
+        return None
+    if not inspect.iscoroutinefunction(hook):
+        raise FunctionLoadError("on_host_shutdown must be an async function")
+    return hook
+
+
+def _import_script(root: Path, definition: FunctionDefinition) -> ModuleType:
     """Import the script as the Python worker does: ``<folder>`` or ``<folder>.<module>``."""
     script = definition.script_file
     if script.suffix != ".py":
@@ -241,10 +302,7 @@ def _import_entry_point(root: Path, definition: FunctionDefinition) -> Callable[
         raise FunctionLoadError(
             f"module name {module_name!r} is already taken by {module_file or module!r}"
         )
-    main: object = getattr(module, definition.entry_point, None)
-    if not callable(main):
-        raise FunctionLoadError(f"{definition.entry_point}() is not defined in {relative}")
-    return main
+    return module
 
 
 def _is_disabled(name: str, environ: MutableMapping[str, str]) -> bool:

@@ -1,16 +1,37 @@
 """The dev host: serves a Functions app's HTTP triggers with aiohttp, standing in for `func start`.
 
     python -m devtools.host [--port 7071] [--host 127.0.0.1] [--root DIR]
+                            [--cors ORIGINS] [--cors-credentials]
+                            [--request-headers-timeout 30] [--min-body-rate-grace 5]
 
 It loads the app like the Functions host (``devtools.functions_app``), matches requests with
 the host's routing rules (``devtools.routing``), builds an ``azure.functions.HttpRequest``,
 runs ``async def main`` on the event loop and ``def main`` in a thread pool, and turns the
-returned ``azure.functions.HttpResponse`` into the HTTP response. Console lines (the function
-URLs, the "listening" line, one line per invocation) go to stdout; log records, including the
-traceback of a failed invocation, go to stderr.
+returned ``azure.functions.HttpResponse`` into the HTTP response (``devtools.dispatcher``).
+Console lines (the function URLs, the "listening" line, one line per request) go to stdout;
+log records, including the traceback of a failed invocation, go to stderr.
 
-Tests start it as a subprocess with ``devtools.host_process.start_dev_host_process``; the
-conversions live in ``devtools.http_conversion``.
+Where the app can tell, it behaves like the Functions host (``devtools.http_server``,
+``devtools.request_limits``, ``devtools.cors``):
+
+- Kestrel's limits: request line 8 KiB (``414``), request headers 32 KiB in all and 100 of
+  them (``431``), a malformed request or ``Host`` ``400``: plain, empty answers that never
+  echo what was sent, logged as one line without it;
+- bodies up to 100 MiB (the Functions host's limit), or the function's own limit: a script
+  module's ``max_request_body_bytes: int`` (a dev-host convention; the Functions host reads
+  the whole body, so the app checks ``Content-Length`` itself too). A declared
+  ``Content-Length`` over it is ``413`` before the body is read; a chunked body is cut off
+  past it;
+- a connection has ``--request-headers-timeout`` seconds (30, Kestrel's) to send a whole
+  request head, from when it opens or its last response ends (so idle keep-alive
+  connections close then too); a body must keep 240 bytes/s after a grace period (``408``);
+- ``Host.CORS`` / ``Host.CORSCredentials`` of ``local.settings.json`` (``--cors`` and
+  ``--cors-credentials`` override them, as with ``func start``);
+- SIGINT or SIGTERM: stop accepting, let in-flight requests finish (5 s), await each script
+  module's ``async def on_host_shutdown()`` once (a dev-host convention: close sessions and
+  clients there), shut the thread pool down, exit 0.
+
+Tests start it as a subprocess with ``devtools.host_process.start_dev_host_process``.
 """
 
 from __future__ import annotations
@@ -18,116 +39,62 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
+import dataclasses
 import io
 import logging
 import os
 import signal
 import sys
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
-from devtools.functions_app import (
-    FunctionAppError,
-    FunctionsApp,
-    LoadedFunction,
-    load_functions_app,
-)
-from devtools.http_conversion import build_function_request, build_web_response, request_url
-from devtools.routing import RouteTable, decode_request_path
+from devtools.cors import CorsPolicy
+from devtools.dispatcher import Console, Dispatcher
+from devtools.functions_app import FunctionAppError, FunctionsApp, load_functions_app
+from devtools.http_server import HostLimits
+from devtools.http_server import create_server as _create_http_server
+from devtools.shutdown_hooks import run_shutdown_hooks
 
 logger = logging.getLogger("devtools.host")
 
 LISTENING = "Functions host listening on "
-_MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's request size limit
-
-Console = Callable[[str], None]
 
 
-def create_app(
-    functions_app: FunctionsApp, *, executor: Executor, console: Console
-) -> web.Application:
-    """An aiohttp application that hands every request to the matching function."""
-    dispatcher = _Dispatcher(functions_app.route_table, functions_app.functions, executor, console)
-    app = web.Application(client_max_size=_MAX_REQUEST_BYTES)
-    app.router.add_route("*", r"/{path:[\s\S]*}", dispatcher.handle)  # newlines too
-    return app
+def create_server(
+    functions_app: FunctionsApp,
+    *,
+    executor: Executor,
+    console: Console,
+    limits: HostLimits | None = None,
+) -> web.Server:
+    """An aiohttp server that hands every request to the matching function."""
+    limits = limits or HostLimits()
+    dispatcher = Dispatcher(
+        functions_app, executor=executor, console=console, limits=limits, cors=functions_app.cors
+    )
+    return _create_http_server(dispatcher.handle, limits)
 
 
-class _Dispatcher:
-    def __init__(
-        self,
-        routes: RouteTable,
-        functions: Iterable[LoadedFunction],
-        executor: Executor,
-        console: Console,
-    ) -> None:
-        self._routes = routes
-        self._functions = {function.name: function for function in functions}
-        self._executor = executor
-        self._console = console
+async def serve(
+    functions_app: FunctionsApp,
+    *,
+    host: str,
+    port: int,
+    console: Console,
+    limits: HostLimits | None = None,
+) -> None:
+    """Serve until SIGINT or SIGTERM; announce the real port (``port=0`` picks a free one).
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        started = time.perf_counter()
-        path = request.raw_path.split("?", 1)[0]
-        found = self._routes.match(request.method, decode_request_path(request.raw_path))
-        name = found.route.function_name if found else "(no function)"
-        status = 500
-        try:
-            if found is None:
-                response = _not_found(request.method, path)
-            else:
-                response = await self._invoke(self._functions[name], request, found.values)
-            status = response.status
-            return response
-        except web.HTTPException as error:  # e.g. 413 from reading a body over the limit
-            status = error.status
-            raise
-        finally:
-            elapsed = round((time.perf_counter() - started) * 1000)
-            stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-            self._console(f"[{stamp}] {name}: {request.method} {path} -> {status} ({elapsed} ms)")
-
-    async def _invoke(
-        self, function: LoadedFunction, request: web.Request, route_values: Mapping[str, str]
-    ) -> web.Response:
-        func_request = build_function_request(
-            method=request.method,
-            url=request_url(request),
-            headers=request.headers.items(),
-            body=await request.read(),
-            route_params=route_values,
-        )
-        arguments = {function.definition.trigger.param_name: func_request}
-        try:
-            if function.is_async:
-                result = await function.main(**arguments)
-            else:
-                call = functools.partial(function.main, **arguments)
-                result = await asyncio.get_running_loop().run_in_executor(self._executor, call)
-            return build_web_response(result)
-        except Exception:
-            logger.exception("Executed 'Functions.%s' (Failed)", function.name)
-            return web.Response(
-                status=500, text=f"Exception while executing function: Functions.{function.name}"
-            )
-
-
-def _not_found(method: str, path: str) -> web.Response:
-    message = f"No function matches {method} {path}."
-    return web.json_response({"error": {"code": "NotFound", "message": message}}, status=404)
-
-
-async def serve(functions_app: FunctionsApp, *, host: str, port: int, console: Console) -> None:
-    """Serve until SIGINT or SIGTERM; announce the real port (``port=0`` picks a free one)."""
+    On the signal: stop accepting, give in-flight requests ``limits.shutdown_timeout``, then
+    await the functions' shutdown hooks (as long again at most), then stop the thread pool.
+    """
+    limits = limits or HostLimits()
     executor = ThreadPoolExecutor(thread_name_prefix="function-worker")
-    app = create_app(functions_app, executor=executor, console=console)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+    server = create_server(functions_app, executor=executor, console=console, limits=limits)
+    runner = web.ServerRunner(server, shutdown_timeout=limits.shutdown_timeout)
     await runner.setup()
     try:
         with _stop_signals() as stopped_by:
@@ -137,6 +104,7 @@ async def serve(functions_app: FunctionsApp, *, host: str, port: int, console: C
             console(f"Functions host stopping ({await stopped_by})")
     finally:
         await runner.cleanup()
+        await run_shutdown_hooks(functions_app.functions, limits.shutdown_timeout)
         executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -198,8 +166,20 @@ def main(argv: list[str] | None = None) -> int:
     except FunctionAppError as error:
         logger.error("Cannot start the Functions host: %s", error)
         return 1
+    if args.cors is not None:
+        cors = CorsPolicy.parse(args.cors, credentials=args.cors_credentials)
+        functions_app = dataclasses.replace(functions_app, cors=cors)
+    elif args.cors_credentials:
+        cors = dataclasses.replace(functions_app.cors, credentials=True)
+        functions_app = dataclasses.replace(functions_app, cors=cors)
+    limits = HostLimits(
+        request_headers_timeout=args.request_headers_timeout,
+        min_body_rate_grace=args.min_body_rate_grace,
+    )
     try:
-        asyncio.run(serve(functions_app, host=args.host, port=args.port, console=_print_line))
+        asyncio.run(
+            serve(functions_app, host=args.host, port=args.port, console=_print_line, limits=limits)
+        )
     except OSError as error:
         logger.error("Cannot listen on %s:%s: %s", args.host, args.port, error)
         return 1
@@ -211,6 +191,21 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=7071, help="0 picks a free port")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--root", type=Path, default=Path("."), help="the Functions app folder")
+    parser.add_argument("--cors", help="allowed origins, comma-separated (overrides Host.CORS)")
+    parser.add_argument("--cors-credentials", action="store_true", help="allow credentials")
+    defaults = HostLimits()
+    parser.add_argument(
+        "--request-headers-timeout",
+        type=float,
+        default=defaults.request_headers_timeout,
+        help="seconds a connection has to send a request head (also the idle timeout)",
+    )
+    parser.add_argument(
+        "--min-body-rate-grace",
+        type=float,
+        default=defaults.min_body_rate_grace,
+        help="seconds a body may be slower than 240 bytes/s",
+    )
     args = parser.parse_args(argv)
     if not args.root.is_dir():
         parser.error(f"--root {args.root} is not a folder")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -114,11 +114,13 @@ def start_dev_host_process(
     port: int = 0,
     startup_timeout: float = 30.0,
     python: str = sys.executable,
+    options: Sequence[str] = (),
 ) -> DevHostProcess:
     """Start the dev host for the app in ``root`` and wait for its listening line.
 
     ``env`` is the child's whole environment (default: this process's); ``local.settings.json``
-    never overrides it. ``port=0`` picks a free port; the returned ``base_url`` has the real one.
+    never overrides it. ``options`` are more command-line options (``--cors``,
+    ``--request-headers-timeout 1``, ...). ``port=0`` picks a free port; the returned ``base_url`` has the real one.
     Raises ``DevHostStartError`` (with the child's output) if it does not come up.
     """
     environment = dict(os.environ if env is None else env)
@@ -131,7 +133,7 @@ def start_dev_host_process(
     environment["PYTHONIOENCODING"] = "utf-8"
     command = [python, "-m", "devtools.host", "--host", host, "--port", str(port)]
     process = subprocess.Popen(
-        [*command, "--root", str(root)],
+        [*command, "--root", str(root), *options],
         cwd=root,
         env=environment,
         stdout=subprocess.PIPE,

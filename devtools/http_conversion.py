@@ -18,8 +18,20 @@ class FunctionResultError(TypeError):
 
 
 def request_url(request: web.BaseRequest) -> str:
-    """The URL as the client sent it: scheme, Host header, raw path and query."""
-    return f"{request.scheme}://{request.host}{request.raw_path}"
+    """The URL as the client sent it: scheme, Host header, raw path and query.
+
+    Without a ``Host`` (HTTP/1.0) or with an empty one, the address the request came in on.
+    """
+    host = request.headers.get("Host") or _local_authority(request)
+    return f"{request.scheme}://{host}{request.raw_path}"
+
+
+def _local_authority(request: web.BaseRequest) -> str:
+    address = request.transport.get_extra_info("sockname") if request.transport else None
+    if not isinstance(address, tuple):
+        return "localhost"
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def build_function_request(

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,19 +17,9 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from devtools.host_process import DevHostProcess, DevHostStartError, start_dev_host_process
+from tests.devhost_apps import http_function, write, write_host_json
 
 ADD_PHOTO_ROUTE = "{*target:regex(^(me|users\\x2F[^\\x2F]+)\\x2Fphotos(\\x2F\\$ref)?\\x2F?$)}"
-
-
-def _http_function(route: str | None = None, methods: list[str] | None = None) -> str:
-    trigger: dict[str, Any] = {"type": "httpTrigger", "direction": "in", "name": "req"}
-    trigger["authLevel"] = "anonymous"
-    if route is not None:
-        trigger["route"] = route
-    if methods is not None:
-        trigger["methods"] = methods
-    out = {"type": "http", "direction": "out", "name": "$return"}
-    return json.dumps({"scriptFile": "__init__.py", "bindings": [trigger, out]})
 
 
 _ECHO = """
@@ -105,37 +94,29 @@ _NAMED = """
 """
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-
-
 def _write_app(root: Path) -> None:
-    _write(
-        root / "host.json",
-        json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": "testapi"}}}),
-    )
+    write_host_json(root)
     settings = {"DEVHOST_FROM_SETTINGS": "from-settings", "DEVHOST_OVERRIDDEN": "from-settings"}
-    _write(root / "local.settings.json", json.dumps({"IsEncrypted": False, "Values": settings}))
-    _write(root / "shared" / "__init__.py", "")
-    _write(root / "shared" / "marker.py", "MARKER = 'shared-ok'\n")
+    write(root / "local.settings.json", json.dumps({"IsEncrypted": False, "Values": settings}))
+    write(root / "shared" / "__init__.py", "")
+    write(root / "shared" / "marker.py", "MARKER = 'shared-ok'\n")
     functions = {
-        "echo": (_http_function("echo/{id:int}/{*rest}", ["get", "post"]), _ECHO),
-        "sleepy": (_http_function("sleepy/{ms:int}"), _SLEEPY_ASYNC),
-        "sleepy_sync": (_http_function("sleepy-sync/{ms:int}"), _SLEEPY_SYNC),
-        "respond": (_http_function("respond/{kind:alpha}", ["get"]), _RESPOND),
-        "noroute": (_http_function(), _NAMED.format(name="noroute")),
-        "a_over": (_http_function("over/{x}", ["get"]), _NAMED.format(name="a_over")),
-        "b_over": (_http_function("over/{*rest}"), _NAMED.format(name="b_over")),
-        "graph": (_http_function(ADD_PHOTO_ROUTE, ["post"]), _ECHO),
-        "broken": (_http_function("broken"), "def main(req):\n    return (\n"),
+        "echo": (http_function("echo/{id:int}/{*rest}", ["get", "post"]), _ECHO),
+        "sleepy": (http_function("sleepy/{ms:int}"), _SLEEPY_ASYNC),
+        "sleepy_sync": (http_function("sleepy-sync/{ms:int}"), _SLEEPY_SYNC),
+        "respond": (http_function("respond/{kind:alpha}", ["get"]), _RESPOND),
+        "noroute": (http_function(), _NAMED.format(name="noroute")),
+        "a_over": (http_function("over/{x}", ["get"]), _NAMED.format(name="a_over")),
+        "b_over": (http_function("over/{*rest}"), _NAMED.format(name="b_over")),
+        "graph": (http_function(ADD_PHOTO_ROUTE, ["post"]), _ECHO),
+        "broken": (http_function("broken"), "def main(req):\n    return (\n"),
         "badjson": ("{not json", _NAMED.format(name="badjson")),
     }
     for name, (config, code) in functions.items():
-        _write(root / name / "function.json", config)
-        _write(root / name / "__init__.py", code)
-    _write(root / "echo" / "neighbour.py", "NEIGHBOUR = 'relative-ok'\n")
-    _write(root / "graph" / "neighbour.py", "NEIGHBOUR = 'relative-ok'\n")
+        write(root / name / "function.json", config)
+        write(root / name / "__init__.py", code)
+    write(root / "echo" / "neighbour.py", "NEIGHBOUR = 'relative-ok'\n")
+    write(root / "graph" / "neighbour.py", "NEIGHBOUR = 'relative-ok'\n")
 
 
 @pytest.fixture(scope="module")
@@ -343,6 +324,6 @@ def test_stops_gracefully_on_signal(app_root: Path, stop_signal: signal.Signals)
 
 
 def test_start_failure_reports_the_output(tmp_path: Path) -> None:
-    _write(tmp_path / "host.json", "{broken")
+    write(tmp_path / "host.json", "{broken")
     with pytest.raises(DevHostStartError, match=r"host\.json"):
         start_dev_host_process(tmp_path, startup_timeout=20)
