@@ -1,25 +1,15 @@
-"""pyproject.toml is tool configuration only: `pip install .` says what to do instead."""
+"""pyproject.toml holds metadata and tool configuration, no distribution: `pip install .`
+says what to do instead."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 from devtools.refuse_build import MESSAGE
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def test_pyproject_declares_no_distribution() -> None:
-    document = tomllib.loads((REPO / "pyproject.toml").read_text())
-    assert "project" not in document
-    assert document["build-system"] == {
-        "requires": [],
-        "build-backend": "refuse_build",
-        "backend-path": ["devtools"],
-    }
 
 
 def test_pip_install_says_what_to_do_instead(tmp_path: Path) -> None:
