@@ -4,11 +4,7 @@ On first use it creates an RSA key pair in ``.dev-issuer/`` (relative to the cur
 directory; ``--dir`` to change): ``private_key.pem`` (mode 0600) and the public
 ``jwks.json`` that ``local.settings.json`` points ``AUTH_JWKS_URI`` at. Issuer, audience and
 tenant default to ``local.settings.json``'s ``Values`` when present, so the token passes the
-service's real validation path::
-
-    TOKEN=$(python -m devtools.token)
-    TOKEN=$(python -m devtools.token --upn someone@graph-photos.local --scopes User.ReadWrite)
-    TOKEN=$(python -m devtools.token --app-only --roles ProfilePhoto.ReadWrite.All)
+service's real validation path. ``--help`` shows every option, its default and examples.
 
 Never use this key pair, or this tool, outside a developer's machine.
 """
@@ -186,34 +182,76 @@ def _settings_values(path: Path) -> dict[str, str]:
     return {k: v for k, v in values.items() if isinstance(k, str) and isinstance(v, str)}
 
 
+_EXAMPLES = """\
+examples:
+  TOKEN=$(python -m devtools.token)
+  TOKEN=$(python -m devtools.token --upn someone@graph-photos.local --scopes User.ReadWrite)
+  TOKEN=$(python -m devtools.token --app-only --roles ProfilePhoto.ReadWrite.All)
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m devtools.token",
         description="Print an access token from the local dev issuer (and nothing else).",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--dir", type=Path, default=Path(DEFAULT_DIR), help="key folder")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(DEFAULT_DIR),
+        help="key folder, made on first use (default: %(default)s, in the current directory)",
+    )
     parser.add_argument(
         "--settings",
         type=Path,
         default=Path("local.settings.json"),
-        help="read issuer/audience/tenant defaults from this file's Values",
-    )
-    parser.add_argument("--oid", default=DEFAULT_OID, help="the user's object id")
-    parser.add_argument("--upn", default=DEFAULT_UPN, help="the user's UPN")
-    parser.add_argument(
-        "--scopes", default=DEFAULT_SCOPES, help="delegated scopes (space-separated)"
+        help="read issuer/audience/tenant defaults from this file's Values (default: %(default)s)",
     )
     parser.add_argument(
-        "--app-only", action="store_true", help="an app-only token (roles, no user)"
+        "--oid", default=DEFAULT_OID, help="the user's object id (default: %(default)s)"
     )
-    parser.add_argument("--roles", nargs="*", default=list(DEFAULT_ROLES), help="app roles")
-    parser.add_argument("--app-id", default=DEFAULT_APP_ID, help="the client application id (azp)")
+    parser.add_argument("--upn", default=DEFAULT_UPN, help="the user's UPN (default: %(default)s)")
     parser.add_argument(
-        "--lifetime", type=float, default=DEFAULT_LIFETIME_MINUTES, help="minutes (default 60)"
+        "--scopes",
+        default=DEFAULT_SCOPES,
+        help="delegated scopes, space-separated (default: '%(default)s')",
     )
-    parser.add_argument("--tenant", help="tid (default AUTH_TENANT_ID, else a fixed dev tenant)")
-    parser.add_argument("--audience", help="aud (default the first of AUTH_AUDIENCES)")
-    parser.add_argument("--issuer", help="iss (default AUTH_ISSUER)")
+    parser.add_argument(
+        "--app-only",
+        action="store_true",
+        help=f"an app-only token: roles, no user; its oid is {DEFAULT_APP_OID} "
+        "(default: a delegated token for --oid/--upn)",
+    )
+    parser.add_argument(
+        "--roles",
+        nargs="*",
+        default=list(DEFAULT_ROLES),
+        help=f"app roles, with --app-only (default: {' '.join(DEFAULT_ROLES)})",
+    )
+    parser.add_argument(
+        "--app-id",
+        default=DEFAULT_APP_ID,
+        help="the client application id, azp (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--lifetime",
+        type=float,
+        default=DEFAULT_LIFETIME_MINUTES,
+        help="minutes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--tenant",
+        help=f"tid (default: AUTH_TENANT_ID from --settings, else {DEFAULT_TENANT})",
+    )
+    parser.add_argument(
+        "--audience",
+        help=f"aud (default: the first of AUTH_AUDIENCES from --settings, else {DEFAULT_AUDIENCE})",
+    )
+    parser.add_argument(
+        "--issuer", help=f"iss (default: AUTH_ISSUER from --settings, else {DEFAULT_ISSUER})"
+    )
     return parser
 
 

@@ -1,7 +1,8 @@
 """Shared fixtures for integration tests: Azurite, a fresh table per test, a TablePhotoStore.
 
 Nothing starts at import or collection time; only tests that ask for these fixtures start
-Azurite. Set ``GRAPH_PHOTOS_TEST_TABLE_CONNECTION`` to a Table Storage connection string to
+Azurite (one process serving tables and blobs: its connection string has a ``TableEndpoint``
+and a ``BlobEndpoint``). Set ``GRAPH_PHOTOS_TEST_TABLE_CONNECTION`` to a Table Storage connection string to
 use an Azurite (or storage account) you run yourself instead.
 """
 
@@ -35,12 +36,13 @@ class AzuriteEndpoint:
 
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteEndpoint]:
-    """Table Storage for the session: ``$GRAPH_PHOTOS_TEST_TABLE_CONNECTION``, or an Azurite."""
+    """Storage for the session: ``$GRAPH_PHOTOS_TEST_TABLE_CONNECTION``, or an Azurite serving
+    tables and blobs."""
     given = os.environ.get(CONNECTION_ENV, "").strip()
     if given:
         yield AzuriteEndpoint(connection_string=given, process=None)
         return
-    process = start_azurite(location=tmp_path_factory.mktemp("azurite"))
+    process = start_azurite(location=tmp_path_factory.mktemp("azurite"), blob_port=0)
     try:
         yield AzuriteEndpoint(connection_string=process.connection_string, process=process)
     finally:

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from uuid import uuid4
 
@@ -15,7 +17,7 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables.aio import TableClient
 
-from devtools.azurite import REPO_ROOT, AzuriteError, start_azurite
+from devtools.azurite import REPO_ROOT, AzuriteError, azurite_command, free_port, start_azurite
 from tests.conftest import AzuriteEndpoint
 
 pytestmark = pytest.mark.azurite
@@ -57,6 +59,53 @@ def test_session_connection_string_names_its_own_port(azurite: AzuriteEndpoint) 
         azurite.connection_string
     )
     assert "AccountName=devstoreaccount1;" in azurite.connection_string
+    assert f"BlobEndpoint=http://127.0.0.1:{azurite.process.blob_port}/devstoreaccount1;" in (
+        azurite.connection_string
+    )
+
+
+def _blob_service_answers(blob_port: int) -> bool:
+    """Azurite's blob service answers on ``blob_port`` (an unsigned request is refused)."""
+    url = f"http://127.0.0.1:{blob_port}/devstoreaccount1?comp=list"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, timeout=10)
+    return refused.value.code == 403 and refused.value.headers["Server"].startswith("Azurite-Blob/")
+
+
+async def test_tables_and_blobs_from_one_process(tmp_path: Path) -> None:
+    azurite = start_azurite(location=tmp_path, blob_port=0)
+    try:
+        assert azurite.blob_port is not None and azurite.queue_port is not None
+        assert len({azurite.port, azurite.blob_port, azurite.queue_port}) == 3
+        assert f"BlobEndpoint=http://127.0.0.1:{azurite.blob_port}/devstoreaccount1;" in (
+            azurite.connection_string
+        )
+        await _put(azurite.connection_string, "both", "r1")
+        assert await _rows(azurite.connection_string, "both") == ["r1"]
+        assert _blob_service_answers(azurite.blob_port)
+        pid = azurite.pid
+    finally:
+        azurite.stop()
+    assert pid is not None and not _alive(pid)
+    log = azurite.log_path.read_text()
+    assert "Blob service successfully closed" in log
+    assert "Table service successfully closed" in log
+
+
+def test_tables_and_blobs_on_given_ports(tmp_path: Path) -> None:
+    table, blob, queue = free_port(), free_port(), free_port()
+    with start_azurite(location=tmp_path, port=table, blob_port=blob, queue_port=queue) as azurite:
+        assert (azurite.port, azurite.blob_port, azurite.queue_port) == (table, blob, queue)
+        assert _blob_service_answers(blob)
+
+
+@pytest.mark.parametrize("blob_port", [None, 10000])
+def test_azurite_never_sends_telemetry(tmp_path: Path, blob_port: int | None) -> None:
+    queue_port = None if blob_port is None else 10001
+    command = azurite_command(
+        port=10002, location=tmp_path, blob_port=blob_port, queue_port=queue_port
+    )
+    assert "--disableTelemetry" in command
 
 
 async def test_data_survives_restart_on_the_same_port(tmp_path: Path) -> None:

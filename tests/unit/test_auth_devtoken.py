@@ -155,3 +155,25 @@ async def test_concurrent_first_runs_agree_on_one_key(tmp_path: Path) -> None:
     ]
     for token in printed:
         assert (await _validate(token, _settings(folder / "jwks.json"))).object_id
+
+
+def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        devtoken.main(["--help"])
+    assert exit_.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())  # unwrapped
+    for default in (
+        devtoken.DEFAULT_DIR,
+        "local.settings.json",
+        devtoken.DEFAULT_OID,
+        devtoken.DEFAULT_UPN,
+        f"'{devtoken.DEFAULT_SCOPES}'",
+        devtoken.DEFAULT_APP_OID,
+        *devtoken.DEFAULT_ROLES,
+        devtoken.DEFAULT_APP_ID,
+        f"(default: {devtoken.DEFAULT_LIFETIME_MINUTES})",
+        devtoken.DEFAULT_TENANT,
+        devtoken.DEFAULT_AUDIENCE,
+        devtoken.DEFAULT_ISSUER,
+    ):
+        assert default in shown
