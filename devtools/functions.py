@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from shared.routes import FALLBACK_FUNCTION, ROUTES, Route
+from shared.routes import FALLBACK_FUNCTION, FALLBACK_MAX_BODY_BYTES, ROUTES, Route
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 
@@ -31,6 +31,12 @@ Generated from shared/routes.py by `python -m devtools.functions`; do not edit.
 import azure.functions as func
 
 from shared.app import photo_app
+
+max_request_body_bytes = {limit}
+"""The dev host refuses a larger declared body unread (the app answers 413 as well)."""
+
+on_host_shutdown = photo_app.aclose
+"""The dev host awaits this once when it stops: the app's sessions are closed."""
 
 
 async def main(req: func.HttpRequest) -> func.HttpResponse:
@@ -74,7 +80,7 @@ def expected_files() -> dict[Path, str]:
         folder = ROOT / route.function
         files[folder / "function.json"] = _function_json(route.host_route(), route.methods)
         files[folder / "__init__.py"] = _GLUE.format(
-            summary=_summary(route), function=route.function
+            summary=_summary(route), function=route.function, limit=route.max_body_bytes
         )
     fallback = ROOT / FALLBACK_FUNCTION
     files[fallback / "function.json"] = _function_json("{*path}", None)
@@ -82,6 +88,7 @@ def expected_files() -> dict[Path, str]:
         summary="Any method, any path no other function takes: Graph's 404 / 405; glue to "
         "shared.app.",
         function=FALLBACK_FUNCTION,
+        limit=FALLBACK_MAX_BODY_BYTES,
     )
     return files
 

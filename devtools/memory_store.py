@@ -9,11 +9,24 @@ a rejected request never reached storage.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from itertools import count
 
-from shared.models import Photo
+from shared.models import Media, Photo
 from shared.photo_order import PhotoPage, PhotoPosition, page_after
-from shared.storage.photo_store import IdempotencyKeyReused, NewPhoto, PhotoExists
+from shared.storage.photo_store import (
+    IdempotencyKeyReused,
+    Image,
+    NewPhoto,
+    PhotoExists,
+    PhotoMissing,
+    Precondition,
+    PreconditionFailed,
+    ProfilePhoto,
+    size_created_at,
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +42,15 @@ class MemoryPhotoStore:
 
     def __init__(self) -> None:
         self._users: dict[str, dict[str, _Stored]] = {}
+        self._profiles: dict[str, ProfilePhoto] = {}
+        self._blobs: dict[str, bytes] = {}
+        self._uploads = count(1)
         self.calls: Counter[str] = Counter()
         self.closed = False
+
+    def blob_count(self) -> int:
+        """How many blobs (photo bytes) are stored."""
+        return len(self._blobs)
 
     def count(self) -> int:
         """How many photos are stored, over all users."""
@@ -68,8 +88,89 @@ class MemoryPhotoStore:
         self.calls["delete"] += 1
         return self._users.get(user_key, {}).pop(photo_id, None) is not None
 
+    async def get_profile(self, user_key: str) -> ProfilePhoto | None:
+        self.calls["get_profile"] += 1
+        return self._profiles.get(user_key)
+
+    async def set_profile(
+        self,
+        user_key: str,
+        user_name: str,
+        sizes: Sequence[Image],
+        *,
+        condition: Precondition | None,
+        request_id: str,
+        now: datetime,
+    ) -> ProfilePhoto:
+        self.calls["set_profile"] += 1
+        old = self._profiles.get(user_key)
+        if condition is not None and not condition.holds_for(None if old is None else old.etag):
+            raise PreconditionFailed()
+        upload = next(self._uploads)
+        new = ProfilePhoto(
+            tuple(
+                Photo(
+                    f"{image.width}x{image.height}",
+                    image.height,
+                    image.width,
+                    size_created_at(now, index),
+                    self._put_blob(f"{user_key}/{upload}/{image.width}", image),
+                )
+                for index, image in enumerate(sizes)
+            )
+        )
+        photos = self._users.setdefault(user_key, {})
+        for size in old.sizes if old is not None else ():
+            photos.pop(size.id, None)
+            self._drop_blob(size.media)
+        for size in new.sizes:
+            photos[size.id] = _Stored(size, request_id, None, None)
+        self._profiles[user_key] = new
+        return new
+
+    async def delete_profile(self, user_key: str, *, condition: Precondition | None) -> bool:
+        self.calls["delete_profile"] += 1
+        old = self._profiles.get(user_key)
+        if condition is not None and not condition.holds_for(None if old is None else old.etag):
+            raise PreconditionFailed()
+        if old is None:
+            return False
+        del self._profiles[user_key]
+        for size in old.sizes:
+            self._users[user_key].pop(size.id, None)
+            self._drop_blob(size.media)
+        return True
+
+    async def set_content(
+        self, user_key: str, photo_id: str, image: Image, *, condition: Precondition | None
+    ) -> Photo:
+        self.calls["set_content"] += 1
+        stored = self._users.get(user_key, {}).get(photo_id)
+        if stored is None:
+            raise PhotoMissing()
+        old = stored.photo.media
+        if condition is not None and not condition.holds_for(None if old is None else old.etag):
+            raise PreconditionFailed()
+        media = self._put_blob(f"{user_key}/{next(self._uploads)}/photo", image)
+        photo = replace(stored.photo, media=media)
+        self._users[user_key][photo_id] = replace(stored, photo=photo)
+        self._drop_blob(old)
+        return photo
+
+    async def read_content(self, media: Media) -> bytes | None:
+        self.calls["read_content"] += 1
+        return self._blobs.get(media.blob_name)
+
     async def aclose(self) -> None:
         self.closed = True
+
+    def _put_blob(self, name: str, image: Image) -> Media:
+        self._blobs[name] = image.data
+        return Media(name, image.etag, image.content_type, len(image.data))
+
+    def _drop_blob(self, media: Media | None) -> None:
+        if media is not None:
+            self._blobs.pop(media.blob_name, None)
 
 
 def _same_request(existing: _Stored, photo: NewPhoto) -> Photo:

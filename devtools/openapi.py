@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from shared.graph import errors
-from shared.graph.body import MAX_BODY_BYTES
 from shared.graph.query import MAX_TOP, SELECTABLE
 from shared.graph.responses import CLIENT_REQUEST_ID_PATTERN
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH
+from shared.limits import MAX_BODY_BYTES, MAX_IMAGE_BYTES
 from shared.models import INT32_MAX, MAX_ID_LENGTH, PROFILE_PHOTO_TYPE
 from shared.openapi import DOCUMENT_PATH
 from shared.routes import ROUTES
@@ -59,6 +59,8 @@ def _json_content(schema: Json) -> Json:
 
 _PHOTO_PROPERTIES: Final[Json] = {
     "@odata.type": {"type": "string", "const": PROFILE_PHOTO_TYPE},
+    "@odata.mediaContentType": {"type": "string", "const": "image/jpeg"},
+    "@odata.mediaEtag": {"type": "string", "pattern": '^"[^"]+"$'},
     "id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH},
     "height": {"type": "integer", "format": "int32", "minimum": 1, "maximum": INT32_MAX},
     "width": {"type": "integer", "format": "int32", "minimum": 1, "maximum": INT32_MAX},
@@ -255,6 +257,18 @@ def _parameters() -> Json:
                 ),
             },
         },
+        "ifMatch": {
+            "name": "If-Match",
+            "in": "header",
+            "description": "Write or delete only if the photo's ETag is one of these (or `*`).",
+            "schema": {"type": "string"},
+        },
+        "ifNoneMatch": {
+            "name": "If-None-Match",
+            "in": "header",
+            "description": "`304 Not Modified`, without the bytes, if the ETag is one of these.",
+            "schema": {"type": "string"},
+        },
         "clientRequestId": {
             "name": "client-request-id",
             "in": "header",
@@ -290,6 +304,21 @@ def _headers() -> Json:
             " when a token was presented.",
             "required": True,
             "schema": {"type": "string", "pattern": "^Bearer "},
+        },
+        "ETag": {
+            "description": "The strong entity tag of the photo's bytes.",
+            "required": True,
+            "schema": {"type": "string", "pattern": '^"[^"]+"$'},
+        },
+        "Cache-Control": {
+            "description": "`private`: the user's own photo, for browsers, not shared caches.",
+            "required": True,
+            "schema": {"type": "string", "const": "private"},
+        },
+        "Allow": {
+            "description": "The methods served at this path.",
+            "required": True,
+            "schema": {"type": "string"},
         },
         "Retry-After": {
             "description": "Seconds to wait before trying again.",
@@ -327,6 +356,26 @@ _ERRORS: Final[dict[str, tuple[type[errors.GraphError], str, tuple[str, ...]]]] 
         (),
     ),
     "NotFound": (errors.NotFound, "No such photo (or user path).", ()),
+    "ImageNotFound": (
+        errors.ImageNotFound,
+        "No profile photo, no such size, or a photo added by POST that has no bytes yet.",
+        (),
+    ),
+    "MethodNotAllowed": (
+        errors.MethodNotAllowed,
+        "The sizes are made from the profile photo and are read-only.",
+        ("Allow",),
+    ),
+    "NotAcceptable": (
+        errors.NotAcceptable,
+        "`Accept` admits neither `image/jpeg` nor `application/octet-stream`.",
+        (),
+    ),
+    "PreconditionFailed": (
+        errors.PreconditionFailed,
+        "`If-Match` names another ETag than the photo's (or there is no photo yet).",
+        (),
+    ),
     "Conflict": (errors.Conflict, "The user already has a photo with this id.", ()),
     "PayloadTooLarge": (
         errors.RequestEntityTooLarge,
@@ -531,11 +580,127 @@ def _document_operation() -> Json:
     }
 
 
+_IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp")
+_BINARY: Final[Json] = {"type": "string", "format": "binary"}
+_CACHING: Final[Json] = {
+    "ETag": _ref("headers", "ETag"),
+    "Cache-Control": _ref("headers", "Cache-Control"),
+}
+
+
+def _get_content(operation_id: str, for_me: bool, profile: bool) -> Json:
+    ok = {
+        "description": "The photo's bytes (JPEG).",
+        "headers": {**_CACHING, **_IDS},
+        "content": {"image/jpeg": {"schema": _BINARY}},
+    }
+    not_modified = {
+        "description": "The photo has the ETag `If-None-Match` named; no bytes.",
+        "headers": {**_CACHING, **_IDS},
+    }
+    return _operation(
+        operation_id,
+        "Get the photo's bytes" if profile else "Get a size's or a photo's bytes",
+        (
+            "The largest size of the profile photo. "
+            if profile
+            else "One size (`48x48` …) or the bytes put for a photo added by POST. "
+        )
+        + _READ_PERMISSIONS
+        + (_ME_NOTE if for_me else ""),
+        ([] if for_me else ["user"]) + ([] if profile else ["photoId"]) + ["ifNoneMatch"],
+        {
+            "200": ok,
+            "304": not_modified,
+            **_errors("BadRequest", "Unauthorized", "Forbidden", "ImageNotFound"),
+            **_errors("NotAcceptable", "InternalServerError", "ServiceUnavailable"),
+        },
+    )
+
+
+def _set_content(operation_id: str, for_me: bool, profile: bool) -> Json:
+    body = {
+        "required": True,
+        "content": {
+            media_type: {"schema": _BINARY}
+            for media_type in ("application/octet-stream", *_IMAGE_TYPES)
+        },
+    }
+    stored = {
+        "description": "Stored: every size" if profile else "Stored.",
+        "headers": {"ETag": _ref("headers", "ETag"), **_IDS},
+    }
+    return _operation(
+        operation_id,
+        "Set the profile photo" if profile else "Put an added photo's bytes",
+        (
+            f"The image's bytes (JPEG, PNG, GIF, WebP or BMP; at most {MAX_IMAGE_BYTES} bytes): "
+            "the bytes decide the format. Every Graph size not larger than the image's shorter "
+            "side is made from it, square and centre-cropped. "
+            if profile
+            else "The image must be exactly the photo's width x height (after EXIF rotation). "
+        )
+        + _ADD_PERMISSIONS
+        + (_ME_NOTE if for_me else ""),
+        ([] if for_me else ["user"]) + ([] if profile else ["photoId"]) + ["ifMatch"],
+        {
+            "200": stored,
+            **_errors("BadRequest", "Unauthorized", "Forbidden"),
+            **({} if profile else _errors("NotFound", "MethodNotAllowed")),
+            **_errors("PreconditionFailed", "PayloadTooLarge", "UnsupportedMediaType"),
+            **_errors("InternalServerError", "ServiceUnavailable"),
+        },
+        request_body=body,
+    )
+
+
+def _get_profile(operation_id: str, for_me: bool) -> Json:
+    ok = {
+        "description": "The largest size's metadata.",
+        "headers": dict(_IDS),
+        "content": _json_content({"$ref": f"{_SCHEMAS}ProfilePhotoEntity"}),
+    }
+    return _operation(
+        operation_id,
+        "Get the profile photo",
+        "The profile photo's largest size: id (e.g. `240x240`), height, width, "
+        "`@odata.mediaContentType` and `@odata.mediaEtag`. "
+        + _READ_PERMISSIONS
+        + (_ME_NOTE if for_me else ""),
+        [] if for_me else ["user"],
+        {
+            "200": ok,
+            **_errors("BadRequest", "Unauthorized", "Forbidden", "ImageNotFound"),
+            **_errors("InternalServerError", "ServiceUnavailable"),
+        },
+    )
+
+
+def _delete_profile(operation_id: str, for_me: bool) -> Json:
+    return _operation(
+        operation_id,
+        "Delete the profile photo",
+        "The profile photo and all its sizes. " + _ADD_PERMISSIONS + (_ME_NOTE if for_me else ""),
+        ([] if for_me else ["user"]) + ["ifMatch"],
+        {
+            "204": {"description": "Deleted.", "headers": dict(_IDS)},
+            **_errors("BadRequest", "Unauthorized", "Forbidden", "ImageNotFound"),
+            **_errors("PreconditionFailed", "InternalServerError", "ServiceUnavailable"),
+        },
+    )
+
+
 _OPERATION_NAMES: Final = {
     "add_photo": "AddPhotos",
     "list_photos": "ListPhotos",
     "get_photo": "GetPhoto",
     "delete_photo": "DeletePhoto",
+    "get_photo_content": "GetPhotoContent",
+    "set_photo_content": "SetPhotoContent",
+    "get_profile_photo": "GetProfilePhoto",
+    "delete_profile_photo": "DeleteProfilePhoto",
+    "get_profile_photo_content": "GetProfilePhotoContent",
+    "set_profile_photo_content": "SetProfilePhotoContent",
 }
 
 
@@ -548,7 +713,18 @@ def _path_operation(operation: str, template: str) -> Json:
     operation_id = f"{'me' if for_me else 'users'}.{_OPERATION_NAMES[operation]}"
     if operation == "add_photo":
         return _add(operation_id + ("Ref" if as_ref else ""), for_me, as_ref)
-    build = {"list_photos": _list, "get_photo": _get, "delete_photo": _delete}[operation]
+    if operation.endswith("_content"):
+        profile = "profile" in operation
+        if template.endswith("$value") and operation.startswith("get_"):
+            return _get_content(operation_id, for_me, profile)
+        return _set_content(operation_id, for_me, profile)
+    build = {
+        "list_photos": _list,
+        "get_photo": _get,
+        "delete_photo": _delete,
+        "get_profile_photo": _get_profile,
+        "delete_profile_photo": _delete_profile,
+    }[operation]
     return build(operation_id, for_me)
 
 
@@ -559,7 +735,14 @@ def _paths() -> Json:
         for template in route.templates:
             path = paths.setdefault("/" + template, {})
             for method, operation in route.operations.items():
-                path[method.lower()] = _path_operation(operation, template)
+                if method == "HEAD":
+                    continue  # HEAD is GET without the body: OpenAPI says it by itself
+                built = _path_operation(operation, template)
+                if method == "PATCH":  # the same operation as PUT, under its own id
+                    built = {**built, "operationId": built["operationId"] + "Patch"}
+                if method == "DELETE" and template.endswith("$value"):
+                    built = {**built, "operationId": built["operationId"] + "Value"}
+                path[method.lower()] = built
     return {
         path: dict(sorted(operations.items(), key=lambda item: _METHOD_ORDER.index(item[0])))
         for path, operations in sorted(paths.items(), key=lambda item: _path_order(item[0]))

@@ -19,10 +19,16 @@ import azure.functions as func
 from shared.auth.signing_keys import JwksKeySource
 from shared.auth.tokens import TokenValidator
 from shared.config import ConfigError, Settings, load_process_settings
-from shared.graph.errors import GraphError, InternalServerError, MethodNotAllowed, NotFound
+from shared.graph.errors import (
+    GraphError,
+    InternalServerError,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
 from shared.graph.responses import RequestIds, empty_response, render_error, request_ids
-from shared.handlers import Operation, PhotoHandlers
 from shared.openapi import openapi_document
+from shared.operations import Operation, PhotoHandlers
 from shared.routes import FALLBACK_FUNCTION, NoRoute, RouteMatch, Target, match, match_function
 from shared.storage.table_store import open_photo_store
 
@@ -100,7 +106,9 @@ class PhotoApp:
                 _shown(path),
             )
             raise InternalServerError()
-        return await self._run(found, req, ids)
+        _check_declared_length(req, found.route.max_body_bytes)
+        response = await self._run(found, req, ids)
+        return _without_body(response) if req.method.upper() == "HEAD" else response
 
     async def _run(
         self, found: RouteMatch, req: func.HttpRequest, ids: RequestIds
@@ -139,6 +147,23 @@ def _no_route(method: str, path: str, found: NoRoute, ids: RequestIds) -> func.H
     raise MethodNotAllowed(
         f"The method '{method}' is not allowed on '{shown}'; allowed: {allow['Allow']}.",
         headers=allow,
+    )
+
+
+def _check_declared_length(req: func.HttpRequest, limit: int) -> None:
+    """``413`` for a declared ``Content-Length`` over the route's limit, before anything else."""
+    declared = req.headers.get("Content-Length", "").strip()
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestEntityTooLarge(f"The request body is over {limit} bytes, this path's limit.")
+
+
+def _without_body(response: func.HttpResponse) -> func.HttpResponse:
+    """``HEAD``: the ``GET`` answer's status and headers, without its body."""
+    return func.HttpResponse(
+        status_code=response.status_code,
+        headers=dict(response.headers),
+        mimetype=response.mimetype,
+        charset=response.charset,
     )
 
 

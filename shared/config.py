@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 
 DEFAULT_CONNECTION_STRING = "UseDevelopmentStorage=true"
 DEFAULT_TABLE_NAME = "ProfilePhotos"
+DEFAULT_CONTAINER_NAME = "profile-photos"
 DEFAULT_CLOCK_SKEW_SECONDS = 300
 
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+_CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$")
 _NOT_SHOWN = "(its value is not shown: it may hold an account key)"
 _TENANT_ID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -40,12 +42,15 @@ class StorageSettings:
     table_service_uri: str | None = None
     client_id: str | None = None
     table_name: str = DEFAULT_TABLE_NAME
+    blob_service_uri: str | None = None
+    container_name: str = DEFAULT_CONTAINER_NAME
 
     def __repr__(self) -> str:
         return (
             f"StorageSettings(connection_string={_mask(self.connection_string)}, "
             f"table_service_uri={self.table_service_uri!r}, client_id={self.client_id!r}, "
-            f"table_name={self.table_name!r})"
+            f"table_name={self.table_name!r}, blob_service_uri={self.blob_service_uri!r}, "
+            f"container_name={self.container_name!r})"
         )
 
 
@@ -77,24 +82,40 @@ def _load_storage(environ: Mapping[str, str]) -> StorageSettings:
     connection_string = _get(environ, "PHOTOS_STORAGE")
     service_uri = _get(environ, "PHOTOS_STORAGE__tableServiceUri")
     client_id = _get(environ, "PHOTOS_STORAGE__clientId")
+    blob_uri = _get(environ, "PHOTOS_STORAGE__blobServiceUri")
     table_name = _get(environ, "PHOTOS_TABLE_NAME") or DEFAULT_TABLE_NAME
     if not _TABLE_NAME.match(table_name):
         raise ConfigError(
             "PHOTOS_TABLE_NAME must be 3-63 letters or digits starting with a letter, "
             f"got {table_name!r}"
         )
-    if service_uri is not None:
+    container_name = _get(environ, "PHOTOS_CONTAINER_NAME") or DEFAULT_CONTAINER_NAME
+    if not _CONTAINER_NAME.match(container_name) or "--" in container_name:
+        raise ConfigError(
+            "PHOTOS_CONTAINER_NAME must be 3-63 lower-case letters, digits and single hyphens, "
+            f"starting and ending with a letter or digit, got {container_name!r}"
+        )
+    if service_uri is not None or blob_uri is not None:
         if connection_string is not None:
             raise ConfigError(
-                "PHOTOS_STORAGE and PHOTOS_STORAGE__tableServiceUri are both set; "
-                "set one: a connection string or an identity-based table endpoint"
+                "PHOTOS_STORAGE and PHOTOS_STORAGE__tableServiceUri / __blobServiceUri are both "
+                "set; set one: a connection string or identity-based endpoints"
             )
-        _check_table_service_uri(service_uri)
+        if service_uri is None or blob_uri is None:
+            missing = "tableServiceUri" if service_uri is None else "blobServiceUri"
+            raise ConfigError(
+                f"PHOTOS_STORAGE__{missing} is required with an identity-based connection: "
+                "photos need both the table and the blob endpoint"
+            )
+        _check_service_uri("PHOTOS_STORAGE__tableServiceUri", service_uri, "table")
+        _check_service_uri("PHOTOS_STORAGE__blobServiceUri", blob_uri, "blob")
         return StorageSettings(
             connection_string=None,
             table_service_uri=service_uri,
             client_id=client_id,
             table_name=table_name,
+            blob_service_uri=blob_uri,
+            container_name=container_name,
         )
     if client_id is not None:
         raise ConfigError(
@@ -104,6 +125,7 @@ def _load_storage(environ: Mapping[str, str]) -> StorageSettings:
     return StorageSettings(
         connection_string=_connection_string(connection_string or DEFAULT_CONNECTION_STRING),
         table_name=table_name,
+        container_name=container_name,
     )
 
 
@@ -116,14 +138,14 @@ def _scheme_and_host(url: str) -> tuple[str, str | None]:
         return "", None
 
 
-def _check_table_service_uri(uri: str) -> None:
-    """https only, loopback included: the Table Storage client sends the identity's bearer
-    token over nothing else (it refuses an http:// endpoint with a token credential)."""
+def _check_service_uri(setting: str, uri: str, service: str) -> None:
+    """https only, loopback included: the Storage clients send the identity's bearer token
+    over nothing else (they refuse an http:// endpoint with a token credential)."""
     scheme, host = _scheme_and_host(uri)
     if scheme != "https" or not host:
         raise ConfigError(
-            "PHOTOS_STORAGE__tableServiceUri must be an https:// URL "
-            "(e.g. https://<account>.table.core.windows.net): the identity's token is only "
+            f"{setting} must be an https:// URL "
+            f"(e.g. https://<account>.{service}.core.windows.net): the identity's token is only "
             "sent over https, even on loopback; for a local http:// Azurite set PHOTOS_STORAGE "
             "to a connection string instead"
         )

@@ -76,18 +76,30 @@ class ProfilePhotoIn(BaseModel):
 
 
 @dataclass(frozen=True)
+class Media:
+    """A photo's bytes: where they are stored, their strong ETag (quoted), type and length."""
+
+    blob_name: str
+    etag: str
+    content_type: str
+    length: int
+
+
+@dataclass(frozen=True)
 class Photo:
-    """A stored photo. ``created_at`` is timezone-aware UTC."""
+    """A stored photo: an added one or a size of the profile photo. ``created_at`` is
+    timezone-aware UTC; ``media`` is None for an added photo whose bytes were never put."""
 
     id: str
     height: int
     width: int
     created_at: datetime
+    media: Media | None = None
 
     def to_graph(self) -> dict[str, object]:
-        return {
-            "@odata.type": PROFILE_PHOTO_TYPE,
-            "id": self.id,
-            "height": self.height,
-            "width": self.width,
-        }
+        graph: dict[str, object] = {"@odata.type": PROFILE_PHOTO_TYPE}
+        if self.media is not None:
+            graph["@odata.mediaContentType"] = self.media.content_type
+            graph["@odata.mediaEtag"] = self.media.etag
+        graph.update(id=self.id, height=self.height, width=self.width)
+        return graph

@@ -28,8 +28,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from shared.limits import MAX_BODY_BYTES, MAX_IMAGE_BYTES, MAX_OTHER_BODY_BYTES
+
 FALLBACK_FUNCTION: Final = "unmatched_route"
 """The function whose ``{*path}`` route takes every request no other function takes."""
+FALLBACK_MAX_BODY_BYTES: Final = MAX_IMAGE_BYTES
+"""The fallback's body limit: a misdirected photo upload still gets Graph's 404 / 405."""
 
 PARAMETERS: Final[Mapping[str, str]] = {
     "user": r"[^/]+",
@@ -60,12 +64,17 @@ def template_pattern(template: str, *, named: bool = True) -> str:
 
 @dataclass(frozen=True)
 class Route:
-    """One function: the templates it serves and, per method, the operation that answers."""
+    """One function: the templates it serves and, per method, the operation that answers.
+
+    ``HEAD`` is served wherever ``GET`` is, by the same operation (the app drops the body).
+    ``max_body_bytes``: a larger declared ``Content-Length`` is ``413`` before anything else.
+    """
 
     function: str
     templates: tuple[str, ...]
     operations: Mapping[str, str]
     anonymous: bool = False
+    max_body_bytes: int = MAX_OTHER_BODY_BYTES
     _compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +83,10 @@ class Route:
             for template in self.templates
         )
         object.__setattr__(self, "_compiled", compiled)
+        if "GET" in self.operations and "HEAD" not in self.operations:
+            object.__setattr__(
+                self, "operations", {**self.operations, "HEAD": self.operations["GET"]}
+            )
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -104,11 +117,38 @@ def _for_each_user(*suffixes: str) -> tuple[str, ...]:
 
 
 ROUTES: Final[tuple[Route, ...]] = (
-    Route("add_photo", _for_each_user("photos", "photos/$ref"), {"POST": "add_photo"}),
+    Route(
+        "add_photo",
+        _for_each_user("photos", "photos/$ref"),
+        {"POST": "add_photo"},
+        max_body_bytes=MAX_BODY_BYTES,
+    ),
     Route("delete_photo", _for_each_user("photos/{photo-id}"), {"DELETE": "delete_photo"}),
     Route("get_photo", _for_each_user("photos/{photo-id}"), {"GET": "get_photo"}),
     Route("list_photos", _for_each_user("photos"), {"GET": "list_photos"}),
     Route("openapi_document", ("openapi.json",), {"GET": "openapi_document"}, anonymous=True),
+    Route(
+        "photo_value",
+        _for_each_user("photos/{photo-id}/$value"),
+        {"GET": "get_photo_content", "PUT": "set_photo_content"},
+        max_body_bytes=MAX_IMAGE_BYTES,
+    ),
+    Route(
+        "profile_photo",
+        _for_each_user("photo"),
+        {"GET": "get_profile_photo", "DELETE": "delete_profile_photo"},
+    ),
+    Route(
+        "profile_photo_value",
+        _for_each_user("photo/$value"),
+        {
+            "GET": "get_profile_photo_content",
+            "PUT": "set_profile_photo_content",
+            "PATCH": "set_profile_photo_content",
+            "DELETE": "delete_profile_photo",
+        },
+        max_body_bytes=MAX_IMAGE_BYTES,
+    ),
 )
 """Every route, in the order the host tries them (function names, sorted)."""
 

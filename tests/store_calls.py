@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shared.handlers import decide_new_photo
 from shared.models import Photo, ProfilePhotoIn
+from shared.operations import decide_new_photo
 from shared.storage.photo_store import PhotoStore
 
 

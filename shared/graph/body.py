@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from shared.graph.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from shared.limits import MAX_BODY_BYTES
 from shared.models import (
     INT32_MAX,
     MAX_ID_LENGTH,
@@ -33,11 +34,6 @@ from shared.models import (
     UNADDRESSABLE_ID,
     ProfilePhotoIn,
 )
-
-MAX_BODY_BYTES: Final = 4096
-"""A profilePhoto body is under 300 bytes; the largest valid one (a 256-character id written
-entirely as ``\\uXXXX\\uXXXX`` surrogate-pair escapes) is about 3.2 KB. 4 KiB accepts every
-sensibly formatted valid body and bounds the work done on anything else."""
 
 _TYPE_NAME = PROFILE_PHOTO_TYPE.removeprefix("#")
 _UTF8_NAMES = frozenset({"utf-8", "utf8"})

@@ -8,8 +8,11 @@ into Graph's JSON error in exactly one place (``shared.http.render_error``)::
     ├── InvalidAuthenticationToken    401 InvalidAuthenticationToken + WWW-Authenticate
     ├── AuthorizationRequestDenied    403 Authorization_RequestDenied
     ├── NotFound                      404 ResourceNotFound
-    ├── MethodNotAllowed              405 MethodNotAllowed
+    │   └── ImageNotFound             404 ImageNotFound (no photo, no such size, no bytes)
+    ├── MethodNotAllowed              405 MethodNotAllowed + Allow
+    ├── NotAcceptable                 406 NotAcceptable
     ├── Conflict                      409 Conflict
+    ├── PreconditionFailed            412 PreconditionFailed
     ├── RequestEntityTooLarge         413 RequestEntityTooLarge
     ├── UnsupportedMediaType          415 UnsupportedMediaType
     ├── UnprocessableEntity           422 UnprocessableEntity
@@ -71,9 +74,23 @@ class NotFound(GraphError):
     code = "ResourceNotFound"
 
 
+class ImageNotFound(NotFound):
+    code = "ImageNotFound"
+
+
 class MethodNotAllowed(GraphError):
     status = 405
     code = "MethodNotAllowed"
+
+
+class NotAcceptable(GraphError):
+    status = 406
+    code = "NotAcceptable"
+
+
+class PreconditionFailed(GraphError):
+    status = 412
+    code = "PreconditionFailed"
 
 
 class Conflict(GraphError):

@@ -62,6 +62,22 @@ def empty_response(
     return func.HttpResponse(status_code=status, headers={**(headers or {}), **ids.headers()})
 
 
+def bytes_response(
+    status: int,
+    body: bytes,
+    ids: RequestIds,
+    content_type: str,
+    headers: Mapping[str, str] | None = None,
+) -> func.HttpResponse:
+    """A binary response (a photo's bytes) with the request ids."""
+    return func.HttpResponse(
+        body=body,
+        status_code=status,
+        headers={**(headers or {}), **ids.headers(), "Content-Type": content_type},
+        mimetype=content_type,
+    )
+
+
 def render_error(
     error: GraphError, ids: RequestIds, *, now: datetime | None = None
 ) -> func.HttpResponse:

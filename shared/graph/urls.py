@@ -51,6 +51,11 @@ def photo_entity_context(root: str, user_name: str, select: Sequence[str] = ()) 
     return f"{photos_context(root, user_name, select)}/$entity"
 
 
+def profile_photo_context(root: str, user_name: str) -> str:
+    """``@odata.context`` of a user's profile photo (the ``photo`` singleton)."""
+    return f"{root}/$metadata#users({_odata_literal(user_name)})/photo/$entity"
+
+
 def photo_url(root: str, user_name: str, photo_id: str) -> str:
     return f"{root}/users/{quote(user_name, safe='@')}/photos/{quote(photo_id, safe='')}"
 

@@ -21,9 +21,9 @@ Benchmark (decode + every size, against Pillow's plain decode + one resize):
     .venv/bin/python -m benchmarks.bench_media [--rounds N]
 """
 
+from shared.limits import MAX_IMAGE_BYTES
 from shared.media.decoding import (
     ACCEPTED,
-    MAX_IMAGE_BYTES,
     MAX_PIXELS,
     MAX_SIDE,
     ImageFacts,

@@ -30,11 +30,10 @@ from PIL import (
 )
 from PIL.ExifTags import Base
 
+from shared.limits import MAX_IMAGE_BYTES
 from shared.media.failures import ImageRejected, Rejection
 from shared.media.pixels import SWAPS_SIDES, TRANSPOSES
 
-MAX_IMAGE_BYTES: Final = 4 * 1024 * 1024
-"""Graph's limit on one upload."""
 MAX_SIDE: Final = 10_000
 MAX_PIXELS: Final = 50_000_000
 

@@ -11,12 +11,22 @@ One entity per photo in one table::
     RequestId       the request that created the photo
     IdempotencyKey  the request's Idempotency-Key, when it had one
     BodyHash        with IdempotencyKey: the fingerprint of the request body
+    BlobName        the photo's bytes, when it has them (a size always does)
+    ContentETag     their strong HTTP ETag; ContentType, ContentLength (Int32) beside it
+
+A user's profile photo is its sizes: one photo row each (id ``"48x48"`` …), plus one
+bookkeeping row, ``PROFILE_ROW``, that lists them (``Sizes``: JSON of each size's pixels, blob,
+ETag and length) so ``/photo`` is one point read. The profile row and the size rows change
+together, in one entity group transaction. Bookkeeping rows never have ``PhotoId``, and their
+RowKeys start with ``%!``, which ``encode_key`` never writes (``%`` is always followed by a
+character from U+0100), so no photo id can collide with them.
 
 A user or photo id too long for a key, or not valid Unicode text, is ``BadRequest``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -24,11 +34,20 @@ from typing import Any, Final
 from azure.data.tables import EdmType, EntityProperty
 
 from shared.graph.errors import BadRequest
-from shared.models import Photo
+from shared.models import Media, Photo
 from shared.storage.key_encoding import MAX_KEY_UNITS, encode_key, fits_key
-from shared.storage.photo_store import NewPhoto
+from shared.storage.photo_store import NewPhoto, ProfilePhoto
 
-PHOTO_COLUMNS: Final = ["PhotoId", "Height", "Width", "CreatedAt"]
+PHOTO_COLUMNS: Final = [
+    "PhotoId",
+    "Height",
+    "Width",
+    "CreatedAt",
+    "BlobName",
+    "ContentETag",
+    "ContentType",
+    "ContentLength",
+]
 """The properties ``photo_from_entity`` reads: a query's ``select``."""
 
 
@@ -58,7 +77,101 @@ def photo_from_entity(entity: Mapping[str, Any]) -> Photo:
         height=int(entity["Height"]),
         width=int(entity["Width"]),
         created_at=_utc(created_at),
+        media=_media_from_entity(entity),
     )
+
+
+def is_photo_entity(entity: Mapping[str, Any]) -> bool:
+    """A photo's row (an added photo or a size), not a bookkeeping row."""
+    return "PhotoId" in entity
+
+
+def media_columns(media: Media) -> dict[str, Any]:
+    """The columns that say where a photo's bytes are."""
+    return {
+        "BlobName": media.blob_name,
+        "ContentETag": media.etag,
+        "ContentType": media.content_type,
+        "ContentLength": EntityProperty(media.length, EdmType.INT32),
+    }
+
+
+def _media_from_entity(entity: Mapping[str, Any]) -> Media | None:
+    blob = entity.get("BlobName")
+    if not blob:
+        return None
+    return Media(
+        blob_name=blob,
+        etag=entity["ContentETag"],
+        content_type=entity["ContentType"],
+        length=int(entity["ContentLength"]),
+    )
+
+
+PROFILE_ROW: Final = "%!profile"
+"""The RowKey of a user's profile-photo row (bookkeeping: no ``PhotoId``)."""
+
+
+def size_entity(user_key: str, user_name: str, size: Photo, request_id: str) -> dict[str, Any]:
+    """The photo row of one size of the profile photo (``size.media`` set)."""
+    if size.media is None:
+        raise ValueError("a size always has bytes")
+    return {
+        "PartitionKey": entity_key(user_key, "user"),
+        "RowKey": entity_key(size.id, "photo id"),
+        "User": _text(user_name, "user"),
+        "PhotoId": size.id,
+        "Height": EntityProperty(size.height, EdmType.INT32),
+        "Width": EntityProperty(size.width, EdmType.INT32),
+        "CreatedAt": size.created_at,
+        "RequestId": request_id,
+        **media_columns(size.media),
+    }
+
+
+def profile_entity(user_key: str, user_name: str, profile: ProfilePhoto) -> dict[str, Any]:
+    """The bookkeeping row that lists the profile photo's sizes."""
+    sizes = [
+        {
+            "id": size.id,
+            "height": size.height,
+            "width": size.width,
+            "createdAt": size.created_at.isoformat(),
+            **({} if size.media is None else _media_json(size.media)),
+        }
+        for size in profile.sizes
+    ]
+    return {
+        "PartitionKey": entity_key(user_key, "user"),
+        "RowKey": PROFILE_ROW,
+        "User": _text(user_name, "user"),
+        "Sizes": json.dumps(sizes, separators=(",", ":")),
+    }
+
+
+def profile_from_entity(entity: Mapping[str, Any]) -> ProfilePhoto:
+    sizes = json.loads(entity["Sizes"])
+    return ProfilePhoto(
+        sizes=tuple(
+            Photo(
+                id=size["id"],
+                height=size["height"],
+                width=size["width"],
+                created_at=datetime.fromisoformat(size["createdAt"]),
+                media=Media(size["blob"], size["etag"], size["contentType"], size["length"]),
+            )
+            for size in sizes
+        )
+    )
+
+
+def _media_json(media: Media) -> dict[str, Any]:
+    return {
+        "blob": media.blob_name,
+        "etag": media.etag,
+        "contentType": media.content_type,
+        "length": media.length,
+    }
 
 
 def entity_key(value: str, what: str) -> str:

@@ -1,8 +1,8 @@
-"""The Table Storage client: how it connects, its timeouts and its retries.
+"""The Storage clients: how they connect, their timeouts and their retries.
 
-``create_table_client`` builds the async ``TableClient`` for ``StorageSettings`` (a connection
-string, or an identity-based connection with a credential); ``shared.storage.table_store`` builds the
-``PhotoStore`` on it. The time limits, and why they are what they are, are laid out in
+``create_table_client`` and ``create_container_client`` build the async ``TableClient`` and
+blob ``ContainerClient`` for ``StorageSettings`` (a connection string, or an identity-based
+connection with a credential); ``shared.storage.table_store`` builds the ``PhotoStore`` on them. The time limits, and why they are what they are, are laid out in
 ``shared.storage.table_store``'s docstring.
 """
 
@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.data.tables.aio import TableClient
+from azure.storage.blob.aio import ContainerClient
 
 from shared.config import StorageSettings
 
@@ -91,4 +92,34 @@ def create_table_client(
         raise ValueError("StorageSettings needs a connection string or a table service URI")
     return TableClient.from_connection_string(
         settings.connection_string, table_name=settings.table_name, **options
+    )
+
+
+def create_container_client(
+    settings: StorageSettings,
+    credential: AsyncTokenCredential | None = None,
+    *,
+    connection_verify: bool | str = True,
+) -> ContainerClient:
+    """The async blob ``ContainerClient`` for ``settings``, with the timeouts and retries above.
+
+    Like ``create_table_client``: a connection string (its ``BlobEndpoint``, or the account's
+    default one) needs no ``credential``; ``blob_service_uri`` needs one.
+    """
+    options = {**client_options(), "connection_verify": connection_verify}
+    if settings.blob_service_uri is not None:
+        if credential is None:
+            raise ValueError("an identity-based connection needs a credential")
+        return ContainerClient(
+            account_url=settings.blob_service_uri,
+            container_name=settings.container_name,
+            credential=credential,
+            **options,
+        )
+    if credential is not None:
+        raise ValueError("a credential is only used with an identity-based connection")
+    if settings.connection_string is None:
+        raise ValueError("StorageSettings needs a connection string or a blob service URI")
+    return ContainerClient.from_connection_string(
+        settings.connection_string, container_name=settings.container_name, **options
     )

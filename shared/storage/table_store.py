@@ -29,6 +29,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, Final
 
 from azure.core.credentials_async import AsyncTokenCredential
@@ -40,15 +41,23 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.data.tables.aio import TableClient
+from azure.storage.blob.aio import ContainerClient
 
 from shared.config import StorageSettings
 from shared.graph.errors import (
     InternalServerError,
     ServiceUnavailable,
 )
-from shared.models import Photo
+from shared.models import Media, Photo
 from shared.photo_order import PhotoPage, PhotoPosition, page_after
-from shared.storage.entities import PHOTO_COLUMNS, entity_key, photo_entity, photo_from_entity
+from shared.storage.blobs import PhotoBlobs
+from shared.storage.entities import (
+    PHOTO_COLUMNS,
+    entity_key,
+    is_photo_entity,
+    photo_entity,
+    photo_from_entity,
+)
 from shared.storage.failures import (
     RETRY_AFTER,
     error_code,
@@ -58,8 +67,21 @@ from shared.storage.failures import (
     summary,
     unavailable,
 )
-from shared.storage.photo_store import IdempotencyKeyReused, NewPhoto, PhotoExists
-from shared.storage.table_client import POST_RETRY_METHODS, create_table_client, default_credential
+from shared.storage.media_rows import MediaRows
+from shared.storage.photo_store import (
+    IdempotencyKeyReused,
+    Image,
+    NewPhoto,
+    PhotoExists,
+    Precondition,
+    ProfilePhoto,
+)
+from shared.storage.table_client import (
+    POST_RETRY_METHODS,
+    create_container_client,
+    create_table_client,
+    default_credential,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,23 +109,34 @@ def open_photo_store(
     if settings.table_service_uri is not None and credential is None:
         credential = owned = default_credential(settings)
     table = create_table_client(settings, credential, connection_verify=connection_verify)
-    return TablePhotoStore(table, deadline=deadline, credential=owned)
+    container = create_container_client(settings, credential, connection_verify=connection_verify)
+    return TablePhotoStore(table, container, deadline=deadline, credential=owned)
 
 
 class TablePhotoStore:
-    """Photos in one Table Storage table. Create once per process; share across requests.
+    """Photos in one Table Storage table, their bytes in one blob container. Create once per
+    process; share across requests.
 
-    ``credential``, if given, is the table client's credential and is closed with the store.
+    ``container`` None makes a store of photo rows only (tests of the table half): its media
+    calls raise ``RuntimeError``. ``credential``, if given, is the clients' credential and is
+    closed with the store.
     """
 
     def __init__(
         self,
         table: TableClient,
+        container: ContainerClient | None = None,
         *,
         deadline: float = STORE_DEADLINE,
         credential: AsyncTokenCredential | None = None,
     ) -> None:
         self._table = table
+        self._blobs = None if container is None else PhotoBlobs(container)
+        self._media_rows = (
+            None
+            if self._blobs is None
+            else MediaRows(table, self._blobs, ensure_table=self._ensure_table)
+        )
         self._deadline = deadline
         self._credential = credential
         self._table_lock = asyncio.Lock()
@@ -149,7 +182,8 @@ class TablePhotoStore:
             parameters["after"] = after.created_at
         async with self._storage_call("list"):
             entities = await self._query(query, parameters)
-        return page_after((photo_from_entity(entity) for entity in entities), after=after, top=top)
+        photos = (photo_from_entity(entity) for entity in entities if is_photo_entity(entity))
+        return page_after(photos, after=after, top=top)
 
     async def delete(self, user_key: str, photo_id: str) -> bool:
         """Delete the user's photo ``photo_id``; False if there was none.
@@ -165,10 +199,45 @@ class TablePhotoStore:
             await self._table.delete_entity(partition_key, row_key)
         return True
 
+    async def get_profile(self, user_key: str) -> ProfilePhoto | None:
+        async with self._storage_call("get profile"):
+            return await self._media.get_profile(user_key)
+
+    async def set_profile(
+        self,
+        user_key: str,
+        user_name: str,
+        sizes: Sequence[Image],
+        *,
+        condition: Precondition | None,
+        request_id: str,
+        now: datetime,
+    ) -> ProfilePhoto:
+        async with self._storage_call("set profile"):
+            return await self._media.set_profile(
+                user_key, user_name, sizes, condition=condition, request_id=request_id, now=now
+            )
+
+    async def delete_profile(self, user_key: str, *, condition: Precondition | None) -> bool:
+        async with self._storage_call("delete profile"):
+            return await self._media.delete_profile(user_key, condition=condition)
+
+    async def set_content(
+        self, user_key: str, photo_id: str, image: Image, *, condition: Precondition | None
+    ) -> Photo:
+        async with self._storage_call("set content"):
+            return await self._media.set_content(user_key, photo_id, image, condition=condition)
+
+    async def read_content(self, media: Media) -> bytes | None:
+        async with self._storage_call("read content"):
+            return await self._media.read_content(media)
+
     async def aclose(self) -> None:
-        """Close the table client, then the credential the store owns (if any)."""
+        """Close the table and blob clients, then the credential the store owns (if any)."""
         try:
             await self._table.close()
+            if self._blobs is not None:
+                await self._blobs.aclose()
         finally:
             if self._credential is not None:
                 await self._credential.close()
@@ -187,6 +256,16 @@ class TablePhotoStore:
             raise ServiceUnavailable(
                 "The photo table is not available; try again later.", retry_after=RETRY_AFTER
             ) from None
+
+    @property
+    def _media(self) -> MediaRows:
+        if self._media_rows is None:
+            raise RuntimeError("this store was opened without a blob container")
+        return self._media_rows
+
+    async def _ensure_table(self) -> None:
+        """Create the table (a write found it missing), unless another task just did."""
+        await self._create_table(self._tables_created)
 
     async def _create_table(self, tables_created_before: int) -> None:
         """Create the table unless another task did since our insert found it missing."""

@@ -99,7 +99,12 @@ def running_service(
         "AUTH_ISSUER": ISSUER_V2,
         "AUTH_JWKS_URI": jwks_url,
     }
-    for name in ("AUTH_TENANT_ID", "PHOTOS_STORAGE__tableServiceUri", "PHOTOS_STORAGE__clientId"):
+    for name in (
+        "AUTH_TENANT_ID",
+        "PHOTOS_STORAGE__tableServiceUri",
+        "PHOTOS_STORAGE__blobServiceUri",
+        "PHOTOS_STORAGE__clientId",
+    ):
         env.pop(name, None)
     with start_dev_host_process(REPO_ROOT, env=env) as host:
         yield Service(host=host, table_name=table_name, connection_string=read_with or storage)

@@ -17,7 +17,7 @@ from shared.app import PhotoApp
 from shared.auth.signing_keys import StaticKeySource
 from shared.auth.tokens import TokenValidator
 from shared.config import Settings
-from shared.handlers import PhotoHandlers
+from shared.operations import PhotoHandlers
 from shared.routes import FALLBACK_FUNCTION, ROUTES
 from tests import tokens
 

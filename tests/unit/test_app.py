@@ -10,7 +10,7 @@ import pytest
 
 from shared.app import PhotoApp
 from shared.config import ConfigError, Settings
-from shared.handlers import PhotoHandlers
+from shared.operations import PhotoHandlers
 
 
 def _request(body: bytes = b"{}") -> func.HttpRequest:

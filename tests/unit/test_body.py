@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from shared.graph.body import MAX_BODY_BYTES, parse_photo
+from shared.graph.body import parse_photo
 from shared.graph.errors import GraphError
+from shared.limits import MAX_BODY_BYTES
 from shared.models import MAX_ID_LENGTH
 from tests.awkward_ids import AWKWARD_IDS
 

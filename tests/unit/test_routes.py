@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -69,11 +70,14 @@ def test_what_a_photo_path_names(path: str, expected: Target) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("PUT", "me/photos", ("GET", "POST")),
-        ("HEAD", "users/u1/photos/", ("GET", "POST")),
+        ("PUT", "me/photos", ("GET", "HEAD", "POST")),
+        ("PATCH", "users/u1/photos/", ("GET", "HEAD", "POST")),
         ("GET", "me/photos/$ref", ("POST",)),
-        ("PATCH", "me/photos/p1", ("DELETE", "GET")),
-        ("DELETE", "OpenAPI.json", ("GET",)),
+        ("PATCH", "me/photos/p1", ("DELETE", "GET", "HEAD")),
+        ("DELETE", "OpenAPI.json", ("GET", "HEAD")),
+        ("POST", "me/photo", ("DELETE", "GET", "HEAD")),
+        ("POST", "users/u/photo/$value", ("DELETE", "GET", "HEAD", "PATCH", "PUT")),
+        ("DELETE", "me/photos/48x48/$value", ("GET", "HEAD", "PUT")),
     ],
 )
 def test_a_method_not_served_at_a_known_path_names_the_allowed_ones(
@@ -88,7 +92,7 @@ def test_a_method_not_served_at_a_known_path_names_the_allowed_ones(
         "",
         "me",
         "photos",
-        "me/photo",
+        "me/photo/x",
         "users/photos",
         "users//photos",
         "users/ /photos",  # route values arrive decoded; a blank user is no user
@@ -105,6 +109,22 @@ def test_any_other_path_is_no_route_at_all(path: str) -> None:
 
 def test_methods_match_in_any_case() -> None:
     assert _target("post", "me/photos")[0] == "add_photo"
+
+
+def test_head_is_served_by_the_get_operation() -> None:
+    assert _target("HEAD", "me/photo/$value")[0] == "get_profile_photo_content"
+    assert _target("HEAD", "users/u/photos")[0] == "list_photos"
+
+
+def test_what_a_media_path_names() -> None:
+    assert _target("PUT", "users/u/photos/96x96/$value") == (
+        "set_photo_content",
+        Target(user="u", photo_id="96x96", as_ref=False),
+    )
+    assert _target("PATCH", "me/photo/$value") == (
+        "set_profile_photo_content",
+        Target(user=None, photo_id=None, as_ref=False),
+    )
 
 
 def test_no_two_routes_answer_the_same_method_and_template() -> None:
@@ -156,3 +176,10 @@ def test_every_function_folder_is_in_the_table() -> None:
 
 def test_the_fallback_sorts_after_every_function() -> None:
     assert all(route.function < FALLBACK_FUNCTION for route in ROUTES)
+
+
+def test_mypy_checks_every_function_folder() -> None:
+    # pyproject.toml's mypy `files` finds the function folders by the glob "*_*/__init__.py".
+    root = Path(__file__).resolve().parents[2]
+    globbed = {path.parent.name for path in root.glob("*_*/__init__.py")}
+    assert globbed == {route.function for route in ROUTES} | {FALLBACK_FUNCTION}

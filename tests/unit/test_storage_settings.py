@@ -17,6 +17,8 @@ from shared.storage.table_client import create_table_client
 AUTH = {"AUTH_AUDIENCES": "api://x", "AUTH_ISSUER": "https://issuer", "AUTH_JWKS_URI": "k.json"}
 URI = "https://acct.table.core.windows.net"
 CLIENT_ID = "0d9d7c4a-2b8e-4a44-8f6e-7f1c9a3b5d20"
+BLOB_URI = "https://acct.blob.core.windows.net"
+IDENTITY = {"PHOTOS_STORAGE__tableServiceUri": URI, "PHOTOS_STORAGE__blobServiceUri": BLOB_URI}
 
 
 def test_default_is_azurite() -> None:
@@ -26,16 +28,38 @@ def test_default_is_azurite() -> None:
 
 
 def test_identity_based_connection() -> None:
-    env = {**AUTH, "PHOTOS_STORAGE__tableServiceUri": URI, "PHOTOS_STORAGE__clientId": CLIENT_ID}
+    env = {**AUTH, **IDENTITY, "PHOTOS_STORAGE__clientId": CLIENT_ID}
     storage = load_settings(env).storage
     assert (storage.connection_string, storage.table_service_uri) == (None, URI)
+    assert storage.blob_service_uri == BLOB_URI
     assert storage.client_id == CLIENT_ID
+
+
+@pytest.mark.parametrize(
+    "missing", ["PHOTOS_STORAGE__tableServiceUri", "PHOTOS_STORAGE__blobServiceUri"]
+)
+def test_an_identity_based_connection_needs_both_endpoints(missing: str) -> None:
+    env = {**AUTH, **IDENTITY}
+    del env[missing]
+    with pytest.raises(ConfigError, match=f"{missing} is required"):
+        load_settings(env)
+
+
+def test_the_container_name_follows_blob_storage_rules() -> None:
+    assert load_settings(AUTH).storage.container_name == "profile-photos"
+    assert (
+        load_settings({**AUTH, "PHOTOS_CONTAINER_NAME": "pics-1"}).storage.container_name
+        == "pics-1"
+    )
+    for bad in ("Pics", "a", "a--b", "-ab", "ab-", "a_b"):
+        with pytest.raises(ConfigError, match="PHOTOS_CONTAINER_NAME"):
+            load_settings({**AUTH, "PHOTOS_CONTAINER_NAME": bad})
 
 
 def test_both_connection_kinds_is_a_start_up_error() -> None:
     env = {**AUTH, "PHOTOS_STORAGE": "UseDevelopmentStorage=true"}
     with pytest.raises(ConfigError, match="PHOTOS_STORAGE and PHOTOS_STORAGE__tableServiceUri"):
-        load_settings({**env, "PHOTOS_STORAGE__tableServiceUri": URI})
+        load_settings({**env, **IDENTITY})
 
 
 def test_client_id_without_endpoint_is_a_start_up_error() -> None:
@@ -45,7 +69,7 @@ def test_client_id_without_endpoint_is_a_start_up_error() -> None:
 
 def test_endpoint_must_be_a_url() -> None:
     with pytest.raises(ConfigError, match="PHOTOS_STORAGE__tableServiceUri"):
-        load_settings({**AUTH, "PHOTOS_STORAGE__tableServiceUri": "acct.table.core"})
+        load_settings({**AUTH, **IDENTITY, "PHOTOS_STORAGE__tableServiceUri": "acct.table.core"})
 
 
 def test_connection_string_is_masked_in_repr() -> None:
@@ -71,14 +95,17 @@ def test_connection_string_is_masked_in_repr() -> None:
 )
 def test_endpoint_must_be_an_https_url(uri: str) -> None:
     with pytest.raises(ConfigError, match=r"PHOTOS_STORAGE__tableServiceUri must be an https://"):
-        load_settings({**AUTH, "PHOTOS_STORAGE__tableServiceUri": uri})
+        load_settings({**AUTH, **IDENTITY, "PHOTOS_STORAGE__tableServiceUri": uri})
+    with pytest.raises(ConfigError, match=r"PHOTOS_STORAGE__blobServiceUri must be an https://"):
+        load_settings({**AUTH, **IDENTITY, "PHOTOS_STORAGE__blobServiceUri": uri})
 
 
 @pytest.mark.parametrize(
     "uri", [URI, "HTTPS://acct.table.core.windows.net/", "https://127.0.0.1:10002/devstoreaccount1"]
 )
 def test_https_endpoints_are_fine(uri: str) -> None:
-    assert load_settings({**AUTH, "PHOTOS_STORAGE__tableServiceUri": uri}).storage.table_service_uri
+    env = {**AUTH, **IDENTITY, "PHOTOS_STORAGE__tableServiceUri": uri}
+    assert load_settings(env).storage.table_service_uri
 
 
 def test_the_table_client_sends_no_token_over_http() -> None:

@@ -1,24 +1,20 @@
-"""The operations: one method per operation name of the route table (``shared.routes``).
-
-Each takes the request, what its path names (``Target``) and the request ids, and walks
-forward: authenticate → resolve the user and authorize → parse and validate → decide (e.g. the
-photo id) → one store call → render. Failures are ``GraphError``s raised where they are found;
-``shared.app`` renders them, in one place.
-"""
+"""The photo entities: add (Graph's "Add photos"), list, get and delete."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import datetime
 
 import azure.functions as func
 
-from shared.auth.permissions import Action, UserRef, authorize, resolve_user
-from shared.auth.tokens import TokenValidator
 from shared.graph.body import parse_photo
-from shared.graph.errors import Conflict, NotFound, UnprocessableEntity
+from shared.graph.errors import (
+    BadRequest,
+    Conflict,
+    MethodNotAllowed,
+    NotFound,
+    UnprocessableEntity,
+)
 from shared.graph.query import (
     encode_skiptoken,
     next_page_query,
@@ -37,7 +33,9 @@ from shared.graph.urls import (
 )
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import derived_photo_id, fingerprint, parse_idempotency_key
+from shared.media.sizes import is_size_id
 from shared.models import MAX_ID_LENGTH, ProfilePhotoIn
+from shared.operations.base import OperationsBase
 from shared.photo_order import position_of
 from shared.routes import Target
 from shared.storage.photo_store import (
@@ -45,67 +43,22 @@ from shared.storage.photo_store import (
     IdempotencyKeyReused,
     NewPhoto,
     PhotoExists,
-    PhotoStore,
 )
 
-Clock = Callable[[], datetime]
 
-
-class Closeable(Protocol):
-    async def aclose(self) -> None: ...
-
-
-Operation = Callable[
-    ["PhotoHandlers", func.HttpRequest, Target, RequestIds], Awaitable[func.HttpResponse]
-]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class PhotoHandlers:
-    """The photo operations over a token validator and a photo store handed in."""
-
-    def __init__(
-        self,
-        validator: TokenValidator,
-        store: PhotoStore,
-        *,
-        clock: Clock = _utc_now,
-        also_close: Sequence[Closeable] = (),
-    ) -> None:
-        self._validator = validator
-        self._store = store
-        self._clock = clock
-        self._also_close = tuple(also_close)
-
-    async def aclose(self) -> None:
-        """Close the store, then whatever else was handed in to close (the key source)."""
-        try:
-            await self._store.aclose()
-        finally:
-            for resource in self._also_close:
-                await resource.aclose()
-
-    @property
-    def store(self) -> PhotoStore:
-        return self._store
-
-    async def _authorized_user(
-        self, req: func.HttpRequest, target: Target, action: Action
-    ) -> UserRef:
-        """The caller's token validated, the user the path names, and the permission checked."""
-        principal = await self._validator.validate(req.headers.get("Authorization"))
-        user = resolve_user(principal, target.user)
-        authorize(principal, user, action)
-        return user
+class PhotoOperations(OperationsBase):
+    """Add, list, get and delete photos (the JSON entities)."""
 
     async def add_photo(
         self, req: func.HttpRequest, target: Target, ids: RequestIds
     ) -> func.HttpResponse:
         user = await self._authorized_user(req, target, "add")
         photo_in = parse_photo(req.headers.get("Content-Type"), req.get_body())
+        if photo_in.id is not None and is_size_id(photo_in.id):
+            raise BadRequest(
+                f"Property 'id' cannot be '{photo_in.id}': ids of the form '{{n}}x{{n}}' name "
+                "the profile photo's sizes."
+            )
         idempotency_key = parse_idempotency_key(req.headers.get(IDEMPOTENCY_HEADER))
         new = decide_new_photo(
             user.key,
@@ -164,6 +117,12 @@ class PhotoHandlers:
         self, req: func.HttpRequest, target: Target, ids: RequestIds
     ) -> func.HttpResponse:
         photo_id = _photo_id(target)
+        if is_size_id(photo_id):
+            raise MethodNotAllowed(
+                f"The size '{photo_id}' cannot be deleted by itself; DELETE …/photo removes "
+                "the profile photo and all its sizes.",
+                headers={"Allow": "GET, HEAD"},
+            )
         user = await self._authorized_user(req, target, "add")  # deleting needs what adding needs
         if not await self._store.delete(user.key, photo_id):
             raise photo_not_found(photo_id)

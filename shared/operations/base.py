@@ -1,0 +1,62 @@
+"""What every operation starts from: the token validator, the store, the clock, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+import azure.functions as func
+
+from shared.auth.permissions import Action, UserRef, authorize, resolve_user
+from shared.auth.tokens import TokenValidator
+from shared.routes import Target
+from shared.storage.photo_store import PhotoStore
+
+Clock = Callable[[], datetime]
+
+
+class Closeable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OperationsBase:
+    """The operations' shared parts, over a token validator and a photo store handed in."""
+
+    def __init__(
+        self,
+        validator: TokenValidator,
+        store: PhotoStore,
+        *,
+        clock: Clock = _utc_now,
+        also_close: Sequence[Closeable] = (),
+    ) -> None:
+        self._validator = validator
+        self._store = store
+        self._clock = clock
+        self._also_close = tuple(also_close)
+
+    async def aclose(self) -> None:
+        """Close the store, then whatever else was handed in to close (the key source)."""
+        try:
+            await self._store.aclose()
+        finally:
+            for resource in self._also_close:
+                await resource.aclose()
+
+    @property
+    def store(self) -> PhotoStore:
+        return self._store
+
+    async def _authorized_user(
+        self, req: func.HttpRequest, target: Target, action: Action
+    ) -> UserRef:
+        """The caller's token validated, the user the path names, and the permission checked."""
+        principal = await self._validator.validate(req.headers.get("Authorization"))
+        user = resolve_user(principal, target.user)
+        authorize(principal, user, action)
+        return user

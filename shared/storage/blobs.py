@@ -1,0 +1,91 @@
+"""Photo bytes in one blob container: upload, read, delete; the container created once.
+
+Blob names are unique per upload (``blob_name``): a new photo never overwrites the bytes a
+reader may be fetching, and the table rows say which blobs are current. The container is
+created lazily, once per process, when an upload finds it missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterable
+
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import ContentSettings
+from azure.storage.blob.aio import ContainerClient
+
+from shared.storage.failures import summary
+
+logger = logging.getLogger(__name__)
+
+
+def blob_name(user_key: str, upload_id: str, name: str) -> str:
+    """``<user hash>/<upload id>/<name>``: short whatever the user id, unique per upload."""
+    user = hashlib.sha256(user_key.encode("utf-8")).hexdigest()[:32]
+    return f"{user}/{upload_id}/{name}"
+
+
+class PhotoBlobs:
+    """The container of photo bytes. Create once per process; share across requests."""
+
+    def __init__(self, container: ContainerClient) -> None:
+        self._container = container
+        self._lock = asyncio.Lock()
+        self._created = 0
+
+    async def upload(self, name: str, data: bytes, content_type: str) -> None:
+        """Store ``data`` as the new blob ``name`` (never an existing one)."""
+        created = self._created
+        try:
+            await self._upload(name, data, content_type)
+            return
+        except ResourceNotFoundError:
+            pass  # the container does not exist (yet)
+        await self._create_container(created)
+        await self._upload(name, data, content_type)
+
+    async def read(self, name: str) -> bytes | None:
+        """The blob's bytes; None when it is gone."""
+        try:
+            downloader = await self._container.download_blob(name)
+            return await downloader.readall()
+        except ResourceNotFoundError:
+            return None
+
+    async def delete(self, names: Iterable[str]) -> None:
+        """Delete the blobs, best effort: a failure is logged (the blob is then an orphan)."""
+        results = await asyncio.gather(
+            *(self._container.delete_blob(name) for name in names), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, ResourceNotFoundError):
+                continue
+            if isinstance(result, AzureError):
+                logger.warning("Could not delete a replaced photo blob: %s", summary(result))
+            elif isinstance(result, Exception):
+                logger.warning("Could not delete a replaced photo blob: %s", type(result).__name__)
+
+    async def aclose(self) -> None:
+        await self._container.close()
+
+    async def _upload(self, name: str, data: bytes, content_type: str) -> None:
+        await self._container.upload_blob(
+            name,
+            data,
+            overwrite=False,
+            content_settings=ContentSettings(content_type=content_type),
+        )
+
+    async def _create_container(self, created_before: int) -> None:
+        async with self._lock:
+            if self._created != created_before:
+                return
+            logger.warning(
+                "Container %s does not exist; creating it", self._container.container_name
+            )
+            with contextlib.suppress(ResourceExistsError):  # another process was first
+                await self._container.create_container()
+            self._created += 1
