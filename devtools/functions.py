@@ -12,13 +12,13 @@ folder the table does not know is reported as stale.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
+from devtools.generated_files import generator_main
 from shared.routes import FALLBACK_FUNCTION, FALLBACK_MAX_BODY_BYTES, ROUTES, Route
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -93,36 +93,28 @@ def expected_files() -> dict[Path, str]:
     return files
 
 
-def stale_folders(expected: dict[Path, str]) -> list[Path]:
+def stale_folders(expected: Mapping[Path, str]) -> list[Path]:
     """Function folders on disk that the route table does not know."""
     known = {path.parent for path in expected}
     return sorted(path.parent for path in ROOT.glob("*/function.json") if path.parent not in known)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.functions", description=__doc__)
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 if a file is out of date; write nothing"
-    )
-    args = parser.parse_args(argv)
-    expected = expected_files()
-    outdated = [
-        path
-        for path, text in expected.items()
-        if not path.exists() or path.read_text(encoding="utf-8") != text
+def _stale_messages(expected: Mapping[Path, str]) -> list[str]:
+    return [
+        f"{folder.name}/ is a function the route table does not know: remove it"
+        for folder in stale_folders(expected)
     ]
-    stale = stale_folders(expected)
-    for folder in stale:
-        print(f"{folder.name}/ is a function the route table does not know: remove it")
-    if args.check:
-        for path in outdated:
-            print(f"{path.relative_to(ROOT)} is out of date: run python -m devtools.functions")
-        return 1 if outdated or stale else 0
-    for path in outdated:
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(expected[path], encoding="utf-8")
-        print(f"wrote {path.relative_to(ROOT)}")
-    return 1 if stale else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return generator_main(
+        argv,
+        prog="python -m devtools.functions",
+        description=__doc__,
+        root=ROOT,
+        expected=expected_files,
+        stale=_stale_messages,
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ DEFAULT_CONNECTION_STRING = "UseDevelopmentStorage=true"
 DEFAULT_TABLE_NAME = "ProfilePhotos"
 DEFAULT_CONTAINER_NAME = "profile-photos"
 DEFAULT_CLOCK_SKEW_SECONDS = 300
+MAX_CLOCK_SKEW_SECONDS = 3600
 
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
 _CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$")
@@ -212,8 +213,10 @@ def _load_auth(environ: Mapping[str, str]) -> AuthSettings:
             raise ConfigError(
                 f"AUTH_CLOCK_SKEW_SECONDS must be an integer, got {skew_raw!r}"
             ) from None
-        if not 0 <= skew <= 3600:
-            raise ConfigError("AUTH_CLOCK_SKEW_SECONDS must be between 0 and 3600")
+        if not 0 <= skew <= MAX_CLOCK_SKEW_SECONDS:
+            raise ConfigError(
+                f"AUTH_CLOCK_SKEW_SECONDS must be between 0 and {MAX_CLOCK_SKEW_SECONDS}"
+            )
 
     tenant = _get(environ, "AUTH_TENANT_ID")
     issuer = _get(environ, "AUTH_ISSUER")

@@ -1,4 +1,7 @@
-"""Who may do what: the target user of a request and the permission check (DESIGN.md).
+"""Who may do what: the target user of a request and the permission check.
+
+The sets below are the permission table; ``docs/reference/permissions.md`` is generated from
+them (``python -m devtools.docs``).
 
 Pure functions over a validated ``Principal``; no I/O. A token is *delegated* when it carries
 ``scp`` and *app-only* when ``idtyp`` is ``app``, or it has ``roles`` and no ``scp``

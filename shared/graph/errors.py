@@ -1,7 +1,7 @@
 """Graph-format errors.
 
 Every failure the service reports is a ``GraphError`` raised where it is found and turned
-into Graph's JSON error in exactly one place (``shared.http.render_error``)::
+into Graph's JSON error in exactly one place (``shared.graph.responses.render_error``)::
 
     GraphError (status, code, message, headers)
     ├── BadRequest                    400 BadRequest

@@ -30,7 +30,8 @@ MAX_TOP: Final = 999
 SELECTABLE: Final = ("id", "height", "width")
 """The ``profilePhoto`` properties ``$select`` may name, in the order responses list them."""
 
-_MAX_SKIPTOKEN_LENGTH: Final = 4096
+MAX_SKIPTOKEN_LENGTH: Final = 4096
+"""Longest ``$skiptoken`` accepted, in characters (the service's own are far shorter)."""
 _EARLIEST: Final = datetime(1601, 1, 1, tzinfo=UTC)
 _LATEST: Final = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 """Table Storage's DateTime range; a time outside it is a 400 from Azure, never ours to send."""
@@ -81,7 +82,7 @@ def encode_skiptoken(position: PhotoPosition) -> str:
 def decode_skiptoken(token: str) -> PhotoPosition:
     """The position ``encode_skiptoken`` made ``token`` from; ``BadRequest`` for anything else."""
     try:
-        if len(token) > _MAX_SKIPTOKEN_LENGTH:
+        if len(token) > MAX_SKIPTOKEN_LENGTH:
             raise ValueError("too long")
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         document = json.loads(raw)

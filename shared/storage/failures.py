@@ -16,6 +16,8 @@ from shared.graph.errors import ServiceUnavailable
 
 RETRY_AFTER: Final = 5
 """Retry-After (seconds) sent with a 503 when storage gave none."""
+MAX_RETRY_AFTER: Final = 120
+"""Storage's own Retry-After is passed on, but never more than this many seconds."""
 
 _TRANSIENT_500_CODES: Final = frozenset({"OperationTimedOut", "InternalError"})
 _MESSAGE_LOG_MAX: Final = 500
@@ -50,10 +52,10 @@ def is_transient(error: HttpResponseError) -> bool:
 
 
 def retry_after(error: HttpResponseError) -> int:
-    """Storage's Retry-After in seconds (bounded to 1..120), else ``RETRY_AFTER``."""
+    """Storage's Retry-After in seconds (bounded to 1..``MAX_RETRY_AFTER``), else ``RETRY_AFTER``."""
     header = _header(error, "Retry-After")
     if header is not None and header.strip().isdigit():
-        return max(1, min(int(header), 120))
+        return max(1, min(int(header), MAX_RETRY_AFTER))
     return RETRY_AFTER
 
 

@@ -72,7 +72,7 @@ def create_table_client(
 
     A connection string needs no ``credential``; an identity-based connection
     (``table_service_uri``) needs one, which stays the caller's to close
-    (``shared.store.open_photo_store`` makes one and hands it to the store).
+    (``shared.storage.table_store.open_photo_store`` makes one and hands it to the store).
     ``connection_verify`` is azure-core's TLS setting: True, or the path of a CA bundle to
     trust (a test's self-signed certificate).
     """

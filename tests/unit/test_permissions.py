@@ -1,4 +1,4 @@
-"""DESIGN.md's "Who may do what" table, cell by cell, and how the target user is resolved."""
+"""The permission table (docs/reference/permissions.md), cell by cell, and how the target user is resolved."""
 
 from __future__ import annotations
 
