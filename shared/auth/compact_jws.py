@@ -18,7 +18,6 @@ Every refusal is a ``MalformedToken`` whose message never quotes the token.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 from dataclasses import dataclass
@@ -31,6 +30,9 @@ _ALPHABET_AND_DOT: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 # The last character of a segment whose length is 2 or 3 mod 4 carries unused low bits; a
 # canonical encoding leaves them zero, so only these characters may end such a segment.
 _CANONICAL_LAST: Final = {2: frozenset(b"AQgw"), 3: frozenset(b"AEIMQUYcgkosw048")}
+
+_FROM_URLSAFE: Final = bytes.maketrans(b"-_", b"+/")
+_PADDING: Final = {0: b"", 2: b"==", 3: b"="}
 
 _NOT_A_JWT: Final = "Access token is malformed: it is not a signed JWT."
 
@@ -86,8 +88,10 @@ def _decode_segment(segment: bytes) -> bytes:
     if remainder and segment[-1] not in _CANONICAL_LAST[remainder]:
         raise MalformedToken()
     try:
-        return base64.urlsafe_b64decode(segment + b"=" * (-remainder % 4))
-    except (binascii.Error, ValueError) as error:
+        return binascii.a2b_base64(
+            segment.translate(_FROM_URLSAFE) + _PADDING[remainder], strict_mode=True
+        )
+    except binascii.Error as error:
         raise MalformedToken() from error
 
 
