@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from jwt.algorithms import RSAAlgorithm
 
+from shared.auth.compact_jws import MAX_TOKEN_LENGTH
 from shared.config import AuthSettings
 
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -267,9 +268,6 @@ def build_tampered_token() -> str:
     forged = _segment(delegated_claims(oid=str(uuid.uuid4()), scp="User.ReadWrite.All"))
     return f"{header}.{forged}.{signature}"
 
-
-MAX_TOKEN_LENGTH = 16 * 1024
-"""The validator's limit on a token's length (shared.auth.tokens.MAX_TOKEN_LENGTH)."""
 
 UNUSED_LOOPBACK_URL = "http://127.0.0.1:9/attacker/keys"
 """Where the embedded-key builders point by default (nothing listens on the discard port)."""
