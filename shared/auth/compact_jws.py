@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import binascii
 import json
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 MAX_TOKEN_LENGTH: Final = 16 * 1024
 MAX_KEY_ID_LENGTH: Final = 256
@@ -54,8 +53,7 @@ UNSUPPORTED_ALGORITHM: Final = (
 )
 
 
-@dataclass(frozen=True)
-class SplitToken:
+class SplitToken(NamedTuple):
     """A compact JWS whose header is decoded; the payload is still encoded."""
 
     header: dict[str, Any]

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 if TYPE_CHECKING:
     import jwt
@@ -32,8 +31,7 @@ if TYPE_CHECKING:
 DEFAULT_MAX_ENTRIES: Final = 10_000
 
 
-@dataclass(frozen=True)
-class CachedPrincipal:
+class CachedPrincipal(NamedTuple):
     principal: Principal
     kid: str
     key: jwt.PyJWK

@@ -27,7 +27,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import jwt
 
@@ -156,8 +156,7 @@ def _principal(claims: Mapping[str, Any]) -> Principal:
     )
 
 
-@dataclass(frozen=True)
-class _Lifetime:
+class _Lifetime(NamedTuple):
     """When a token is accepted, leeway included: ``not_before <= now < expires``."""
 
     not_before: float
