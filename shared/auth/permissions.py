@@ -3,10 +3,16 @@
 The sets below are the permission table; ``docs/reference/permissions.md`` is generated from
 them (``python -m devtools.docs``).
 
-Pure functions over a validated ``Principal``; no I/O. A token is *delegated* when it carries
-``scp`` and *app-only* when ``idtyp`` is ``app``, or it has ``roles`` and no ``scp``
-(``Principal.app_only``). Delegated tokens are judged by their scopes, app-only tokens by
-their roles.
+Pure functions over a validated ``Principal``; no I/O. A token is *app-only* when ``idtyp``
+is ``app``, or it has no ``idtyp``, has ``roles`` and no ``scp``; otherwise it is *delegated*
+(``Principal.app_only``, decided by ``shared.auth.tokens``). Delegated tokens are judged by
+their scopes only (their roles grant nothing), app-only tokens by their roles.
+
+User names are compared and partitioned by one rule, ``user_key``: ASCII letters lower-cased,
+nothing else changed. UPNs are ASCII (Entra's rule), so that is case-insensitive for every
+valid UPN, and it never folds a non-ASCII character onto an ASCII one (``str.lower`` turns
+the Kelvin sign U+212A into ``k``, ``casefold`` turns ``ß`` into ``ss``), which would let a
+look-alike name reach someone else's partition or count as the caller's own.
 """
 
 from __future__ import annotations
@@ -46,12 +52,19 @@ APP_ONLY: Final[dict[Action, frozenset[str]]] = {
 
 ME_WITH_APP_ONLY = "/me request is only valid with delegated authentication flow."
 
+_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def user_key(name: str) -> str:
+    """How a user name (object id or UPN) is compared and partitioned: ASCII-lower-cased."""
+    return name.translate(_ASCII_LOWER)
+
 
 @dataclass(frozen=True)
 class UserRef:
     """The user a request is about.
 
-    ``key`` is the storage partition user (object id or UPN, lower-cased); ``name`` is how
+    ``key`` is the storage partition user (object id or UPN, ``user_key``); ``name`` is how
     the user appears in URLs and ``@odata.context`` (the caller's oid for ``/me`` and for
     their own oid / UPN, else the path value as given).
     """
@@ -64,8 +77,9 @@ class UserRef:
 def resolve_user(principal: Principal, path_user: str | None) -> UserRef:
     """The target of ``/me`` (``path_user`` None) or ``/users/{path_user}``.
 
-    A delegated caller's own object id, or their UPN / preferred_username (case-insensitive),
-    names the same user as ``/me``.
+    A delegated caller's own object id, or their UPN / preferred_username (ASCII
+    case-insensitive, ``user_key``), names the same user as ``/me``; a name with any
+    non-ASCII character is never the caller's own.
     """
     if path_user is None:
         if principal.app_only:
@@ -77,7 +91,7 @@ def resolve_user(principal: Principal, path_user: str | None) -> UserRef:
         raise BadRequest("The user in the request path is empty.")
     if not principal.app_only and _is_own(principal, path_user):
         return _self_ref(principal)
-    return UserRef(key=path_user.lower(), name=path_user, is_self=False)
+    return UserRef(key=user_key(path_user), name=path_user, is_self=False)
 
 
 def authorize(principal: Principal, target: UserRef, action: Action) -> None:
@@ -98,11 +112,14 @@ def _self_ref(principal: Principal) -> UserRef:
         raise InvalidAuthenticationToken(
             "Access token is missing the 'oid' claim.", token_presented=True
         )
-    return UserRef(key=principal.object_id.lower(), name=principal.object_id, is_self=True)
+    return UserRef(key=user_key(principal.object_id), name=principal.object_id, is_self=True)
 
 
 def _is_own(principal: Principal, path_user: str) -> bool:
-    wanted = path_user.casefold()
-    if principal.object_id and principal.object_id.casefold() == wanted:
-        return True
-    return principal.upn is not None and principal.upn.casefold() == wanted
+    if not path_user.isascii():
+        return False
+    wanted = user_key(path_user)
+    return any(
+        name is not None and name.isascii() and user_key(name) == wanted
+        for name in (principal.object_id, principal.upn)
+    )

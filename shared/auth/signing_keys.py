@@ -19,7 +19,10 @@ How ``JwksKeySource`` caches:
 * a ``kid`` not in the cache triggers a refresh, but fetches start at most once per
   ``min_refetch_interval`` (a flood of made-up kids costs one fetch per window);
 * a failed fetch keeps the last good keys and is logged; fetches time out after
-  ``fetch_timeout`` seconds.
+  ``fetch_timeout`` seconds;
+* a refresh keeps the very ``PyJWK`` object of every key it finds unchanged (same ``kid``,
+  algorithm and public key), so what was validated with it (``TokenValidator``'s cache of
+  validated tokens) stays valid; a removed or replaced key is a new object or none.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from urllib.request import url2pathname
 
 import aiohttp
 import jwt
+from cryptography.hazmat.primitives import serialization
 
 from shared.config import is_loopback_host
 
@@ -290,7 +294,7 @@ class JwksKeySource:
             logger.exception("Unexpected error loading signing keys from %s", self._display_uri)
             self._record_failure(f"unexpected {type(error).__name__}")
             return
-        self._keys = keys
+        self._keys = _keep_unchanged(self._keys or {}, keys)
         self._loaded_at = self._clock()
         self._last_failure = "none"
         logger.info("Loaded %s signing keys from %s", len(keys), self._display_uri)
@@ -340,6 +344,31 @@ class JwksKeySource:
             )
             self._session_loop = loop
         return self._session
+
+
+def _public_bytes(key: jwt.PyJWK) -> bytes:
+    public_key = key.key
+    return bytes(
+        public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+def _keep_unchanged(
+    old: Mapping[str, jwt.PyJWK], new: dict[str, jwt.PyJWK]
+) -> dict[str, jwt.PyJWK]:
+    """``new``, with the objects of ``old`` where a ``kid`` still has the same key."""
+    kept = dict(new)
+    for kid, key in new.items():
+        before = old.get(kid)
+        if (
+            before is not None
+            and before.algorithm_name == key.algorithm_name
+            and _public_bytes(before) == _public_bytes(key)
+        ):
+            kept[kid] = before
+    return kept
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -319,3 +319,46 @@ async def test_a_jwks_over_the_size_cap_is_refused_even_without_content_length(
         with caplog.at_level(logging.ERROR), pytest.raises(ServiceUnavailable):
             await validator.validate(bearer(tokens.build_access_token()))
     assert "larger than" in caplog.text
+
+
+async def test_a_refresh_keeps_unchanged_keys_as_the_same_objects(
+    server: JwksServer, make_source: Callable[..., JwksKeySource], clock: FakeClock
+) -> None:
+    server.rotate(tokens.signing_key(), tokens.retired_key())
+    source = make_source(server.url)
+    kept = await source.signing_key(tokens.signing_key().kid)
+    server.document = {
+        "keys": [
+            tokens.signing_key().public_jwk(),
+            {**tokens.evil_key().public_jwk(), "kid": tokens.retired_key().kid},
+        ]
+    }
+    clock.advance(WINDOW)
+    with pytest.raises(UnknownSigningKey):
+        await source.signing_key("not-published")  # waits for the refresh it starts
+    assert server.requests == 2
+    assert await source.signing_key(tokens.signing_key().kid) is kept
+    replaced = await source.signing_key(tokens.retired_key().kid)
+    assert (
+        replaced.key.public_numbers() == tokens.evil_key().private_key.public_key().public_numbers()
+    )
+
+
+async def test_a_cached_token_is_refused_once_a_refresh_removes_its_key(
+    server: JwksServer, make_source: Callable[..., JwksKeySource], clock: FakeClock
+) -> None:
+    server.rotate(tokens.signing_key(), tokens.retired_key())
+    validator = TokenValidator(tokens.tenant_settings(), make_source(server.url))
+    retired = bearer(tokens.build_retired_key_token())
+    current = bearer(tokens.build_access_token())
+    await validator.validate(retired)
+    kept = await validator.validate(current)
+    server.rotate(tokens.signing_key())
+    clock.advance(WINDOW)
+    with pytest.raises(InvalidAuthenticationToken, match="unknown key"):
+        await validator.validate(bearer(tokens.build_random_kid_token()))  # the refresh
+    assert server.requests == 2
+    with pytest.raises(InvalidAuthenticationToken, match="unknown key"):
+        await validator.validate(retired)
+    assert await validator.validate(current) is kept  # its key did not change
+    assert server.requests == 2

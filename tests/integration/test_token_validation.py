@@ -85,3 +85,58 @@ async def test_rejected_without_fetching_keys(
     with pytest.raises(InvalidAuthenticationToken):
         await validator.validate(authorization())
     assert server.requests == 0
+
+
+# The forged-token suite (issue 13) against keys served over HTTP, fetches counted.
+
+MALFORMED_KINDS = {
+    "alg-none", "hs256-public-pem", "hs256-public-jwk", "rs384", "ps256", "es256",
+    "unknown-crit", "b64-false", "nul-kid", "long-kid", "non-string-kid", "nested-jwt",
+    "duplicate-header-key", "oversized", "extra-segment", "missing-segment",
+    "padded-segments", "non-base64url", "junk-character", "surrogate-escape", "latin-1",
+    "line-separator",
+}  # fmt: skip
+"""Refused from the token alone, before any key is asked for."""
+
+
+@pytest.mark.parametrize("name", sorted(tokens.FORGED_TOKENS))
+async def test_forged_kind_with_keys_loaded_costs_no_fetch(
+    validator: TokenValidator, server: JwksServer, name: str
+) -> None:
+    await validator.validate(bearer(tokens.build_access_token()))
+    with pytest.raises(InvalidAuthenticationToken) as caught:
+        await validator.validate(bearer(tokens.FORGED_TOKENS[name]()))
+    assert caught.value.status == 401
+    assert server.requests == 1  # unknown kids within the throttle window fetch nothing
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_KINDS))
+async def test_malformed_kind_never_asks_for_keys(
+    validator: TokenValidator, server: JwksServer, name: str
+) -> None:
+    with pytest.raises(InvalidAuthenticationToken):
+        await validator.validate(bearer(tokens.FORGED_TOKENS[name]()))
+    assert server.requests == 0
+
+
+async def test_the_whole_suite_costs_at_most_one_fetch(
+    validator: TokenValidator, server: JwksServer
+) -> None:
+    for name, build in tokens.FORGED_TOKENS.items():
+        with pytest.raises(InvalidAuthenticationToken):
+            await validator.validate(bearer(build()))
+        assert server.requests <= 1, name
+    assert server.requests == 1
+
+
+@pytest.mark.parametrize("build", [tokens.build_jku_header_token, tokens.build_x5u_header_token])
+async def test_key_urls_in_the_header_are_never_fetched(
+    validator: TokenValidator, server: JwksServer, build: Callable[[str], str]
+) -> None:
+    # the attacker's server publishes the attacker's key under the real kid
+    async with JwksServer(tokens.jwks(tokens.evil_key())) as attacker:
+        with pytest.raises(InvalidAuthenticationToken) as caught:
+            await validator.validate(bearer(build(attacker.url)))
+        assert caught.value.message == "Access token signature is invalid."
+        assert attacker.requests == 0
+    assert server.requests == 1

@@ -126,7 +126,6 @@ async def test_garbage(garbage: str) -> None:
 async def test_expired() -> None:
     error = await _rejected(bearer(tokens.build_access_token_expired()))
     assert error.message == "Access token has expired."
-    assert isinstance(error.__cause__, jwt.ExpiredSignatureError)
     assert 'error="invalid_token"' in error.headers["WWW-Authenticate"]
 
 
@@ -164,7 +163,6 @@ async def test_iat_in_the_future() -> None:
 async def test_wrong_audience() -> None:
     error = await _rejected(bearer(tokens.build_wrong_audience_token()))
     assert error.message == "Access token has the wrong audience (aud)."
-    assert isinstance(error.__cause__, jwt.InvalidAudienceError)
 
 
 async def test_wrong_issuer() -> None:
@@ -249,7 +247,6 @@ async def test_other_rsa_algorithm_is_refused() -> None:
 async def test_tampered_payload() -> None:
     error = await _rejected(bearer(tokens.build_tampered_token()))
     assert error.message == "Access token signature is invalid."
-    assert isinstance(error.__cause__, jwt.InvalidSignatureError)
 
 
 async def test_right_kid_wrong_key() -> None:

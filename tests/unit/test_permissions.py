@@ -6,7 +6,7 @@ from typing import Literal
 
 import pytest
 
-from shared.auth.permissions import UserRef, authorize, resolve_user
+from shared.auth.permissions import UserRef, authorize, resolve_user, user_key
 from shared.auth.tokens import Principal
 from shared.graph.errors import AuthorizationRequestDenied, BadRequest
 
@@ -170,3 +170,42 @@ def test_app_only_never_counts_as_self() -> None:
 def test_empty_path_user_is_bad_request() -> None:
     with pytest.raises(BadRequest):
         resolve_user(delegated(), " ")
+
+
+# One rule for "own" and for partitions: ASCII letters lower-cased, nothing else folded.
+
+
+@pytest.mark.parametrize(
+    ("upn", "look_alike"),
+    [
+        ("kelvin@contoso.example", "\u212aELVIN@contoso.example"),  # KELVIN SIGN: lower() -> k
+        ("strasse@contoso.example", "STRA\u00dfE@contoso.example"),  # ß: casefold() -> ss
+        ("fine@contoso.example", "\ufb01ne@contoso.example"),  # LIGATURE FI: casefold() -> fi
+    ],
+)
+def test_a_non_ascii_look_alike_is_not_own(upn: str, look_alike: str) -> None:
+    target = resolve_user(delegated("User.ReadWrite", upn=upn), look_alike)
+    assert target.is_self is False
+    assert target.key != upn
+    with pytest.raises(AuthorizationRequestDenied):
+        authorize(delegated("User.ReadWrite", upn=upn), target, "add")
+
+
+def test_a_look_alike_never_shares_a_partition() -> None:
+    assert resolve_user(delegated(), "\u212aelvin@contoso.example").key != (
+        resolve_user(delegated(), "kelvin@contoso.example").key
+    )
+
+
+@pytest.mark.parametrize("path_user", [UPN, UPN.upper(), OID, OID.lower()])
+def test_own_and_partition_agree(path_user: str) -> None:
+    own = resolve_user(delegated(), path_user)
+    as_other = resolve_user(delegated(upn=None), path_user) if "@" in path_user else own
+    assert own.is_self
+    assert own.key == user_key(OID)
+    assert as_other.key == user_key(path_user) == path_user.lower()
+
+
+def test_user_key_lowers_ascii_only() -> None:
+    assert user_key("AdeleV@Contoso.Example") == "adelev@contoso.example"
+    assert user_key("\u212a\u00c9\u00df") == "\u212a\u00c9\u00df"
