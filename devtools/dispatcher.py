@@ -102,21 +102,41 @@ class Dispatcher:
     async def _invoke(
         self, function: LoadedFunction, request: web.BaseRequest, route_values: Mapping[str, str]
     ) -> web.Response:
-        limit = self._limits.max_body_bytes
+        host_limit = self._limits.max_body_bytes
+        limit = host_limit
         if function.max_request_body_bytes is not None:
             limit = min(limit, function.max_request_body_bytes)
         declared = request.content_length
-        if declared is not None and declared > limit:
+        if declared is not None and declared > host_limit:
             return plain_refusal(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-        try:
-            body = await read_body(
-                request.content,
-                limit=limit,
-                min_rate=self._limits.min_body_rate,
-                grace=self._limits.min_body_rate_grace,
-            )
-        except BodyRefused as refused:
-            return plain_refusal(refused.status)
+        # Over the function's own limit (but not the host's): the function answers, in its own
+        # format, from the declared length or the first limit + 1 bytes; the rest is never read.
+        over_limit = declared is not None and declared > limit
+        body = b""
+        if not over_limit:
+            try:
+                body = await read_body(
+                    request.content,
+                    limit=limit,
+                    min_rate=self._limits.min_body_rate,
+                    grace=self._limits.min_body_rate_grace,
+                )
+            except BodyRefused as refused:
+                if refused.status != HTTPStatus.REQUEST_ENTITY_TOO_LARGE or limit == host_limit:
+                    return plain_refusal(refused.status)
+                over_limit, body = True, refused.received
+        response = await self._call(function, request, route_values, body)
+        if over_limit:
+            response.force_close()  # the unread rest of the body must not become a request
+        return response
+
+    async def _call(
+        self,
+        function: LoadedFunction,
+        request: web.BaseRequest,
+        route_values: Mapping[str, str],
+        body: bytes,
+    ) -> web.Response:
         func_request = build_function_request(
             method=request.method,
             url=request_url(request),

@@ -24,9 +24,11 @@ _HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-
 class BodyRefused(Exception):
     """The body cannot be read within the limits; ``status`` is the answer (413, 408, 400)."""
 
-    def __init__(self, status: HTTPStatus) -> None:
+    def __init__(self, status: HTTPStatus, received: bytes = b"") -> None:
         super().__init__(f"{status.value} {status.phrase}")
         self.status = status
+        self.received = received
+        """For a 413: the first ``limit + 1`` bytes, enough for the function to see it is over."""
 
 
 def head_refusal(request: web.BaseRequest, limits: HostLimits) -> HTTPStatus | None:
@@ -75,6 +77,6 @@ async def read_body(stream: StreamReader, *, limit: int, min_rate: float, grace:
         if not chunk:
             return b"".join(chunks)
         received += len(chunk)
-        if received > limit:
-            raise BodyRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         chunks.append(chunk)
+        if received > limit:
+            raise BodyRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"".join(chunks))
