@@ -38,6 +38,7 @@ from shared.config import (
     DEFAULT_CLOCK_SKEW_SECONDS,
     DEFAULT_CONNECTION_STRING,
     DEFAULT_CONTAINER_NAME,
+    DEFAULT_PHOTOS_PER_USER_LIMIT,
     DEFAULT_TABLE_NAME,
 )
 
@@ -54,6 +55,8 @@ ERROR_CASES: Final[Mapping[str, str]] = {
     "a token was sent)",
     "AuthorizationRequestDenied": "the token is valid but grants none of the scopes or roles "
     "the action needs",
+    "QuotaLimitReached": "the user already has `PHOTOS_PER_USER_LIMIT` photos added by POST "
+    "(sizes of the profile photo do not count); delete one to add another",
     "NotFound": "no such photo for that user; a path the service does not serve",
     "ImageNotFound": "no profile photo, no such size, or a photo added by POST whose bytes "
     "were never put (`ResourceNotFound`'s kin, with Graph's own code)",
@@ -100,6 +103,10 @@ SETTINGS: Final[Mapping[str, tuple[str, str]]] = {
     "PHOTOS_TABLE_NAME": (
         "the table's name: letters and digits, starting with a letter",
         f"`{DEFAULT_TABLE_NAME}`",
+    ),
+    "PHOTOS_PER_USER_LIMIT": (
+        "photos added by POST that one user may have (exact under concurrency)",
+        str(DEFAULT_PHOTOS_PER_USER_LIMIT),
     ),
     "PHOTOS_CONTAINER_NAME": (
         "the blob container of the photos' bytes: 3-63 lower-case letters, digits and single "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import count
 
+from shared.config import DEFAULT_PHOTOS_PER_USER_LIMIT
 from shared.models import Media, Photo
 from shared.photo_order import PhotoPage, PhotoPosition, page_after
 from shared.storage.photo_store import (
@@ -21,6 +22,7 @@ from shared.storage.photo_store import (
     Image,
     NewPhoto,
     PhotoExists,
+    PhotoLimitReached,
     PhotoMissing,
     Precondition,
     PreconditionFailed,
@@ -40,7 +42,8 @@ class _Stored:
 class MemoryPhotoStore:
     """Photos in a dict of dicts: user key → photo id → photo."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, photos_per_user_limit: int = DEFAULT_PHOTOS_PER_USER_LIMIT) -> None:
+        self._limit = photos_per_user_limit
         self._users: dict[str, dict[str, _Stored]] = {}
         self._profiles: dict[str, ProfilePhoto] = {}
         self._blobs: dict[str, bytes] = {}
@@ -62,6 +65,11 @@ class MemoryPhotoStore:
         existing = photos.get(photo.photo_id)
         if existing is not None:
             return _same_request(existing, photo)
+        added = sum(
+            1 for stored in photos.values() if stored.photo.id not in self._size_ids(photo.user_key)
+        )
+        if added >= self._limit:
+            raise PhotoLimitReached(self._limit)
         stored = Photo(photo.photo_id, photo.height, photo.width, photo.created_at)
         claim = photo.idempotency
         photos[photo.photo_id] = _Stored(
@@ -71,6 +79,10 @@ class MemoryPhotoStore:
             None if claim is None else claim.fingerprint,
         )
         return stored
+
+    def _size_ids(self, user_key: str) -> set[str]:
+        profile = self._profiles.get(user_key)
+        return set() if profile is None else {size.id for size in profile.sizes}
 
     async def get(self, user_key: str, photo_id: str) -> Photo | None:
         self.calls["get"] += 1

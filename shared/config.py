@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 DEFAULT_CONNECTION_STRING = "UseDevelopmentStorage=true"
 DEFAULT_TABLE_NAME = "ProfilePhotos"
 DEFAULT_CONTAINER_NAME = "profile-photos"
+DEFAULT_PHOTOS_PER_USER_LIMIT = 100
+MAX_PHOTOS_PER_USER_LIMIT = 10_000
 DEFAULT_CLOCK_SKEW_SECONDS = 300
 MAX_CLOCK_SKEW_SECONDS = 3600
 
@@ -45,13 +47,15 @@ class StorageSettings:
     table_name: str = DEFAULT_TABLE_NAME
     blob_service_uri: str | None = None
     container_name: str = DEFAULT_CONTAINER_NAME
+    photos_per_user_limit: int = DEFAULT_PHOTOS_PER_USER_LIMIT
 
     def __repr__(self) -> str:
         return (
             f"StorageSettings(connection_string={_mask(self.connection_string)}, "
             f"table_service_uri={self.table_service_uri!r}, client_id={self.client_id!r}, "
             f"table_name={self.table_name!r}, blob_service_uri={self.blob_service_uri!r}, "
-            f"container_name={self.container_name!r})"
+            f"container_name={self.container_name!r}, "
+            f"photos_per_user_limit={self.photos_per_user_limit!r})"
         )
 
 
@@ -90,6 +94,7 @@ def _load_storage(environ: Mapping[str, str]) -> StorageSettings:
             "PHOTOS_TABLE_NAME must be 3-63 letters or digits starting with a letter, "
             f"got {table_name!r}"
         )
+    limit = _photos_per_user_limit(_get(environ, "PHOTOS_PER_USER_LIMIT"))
     container_name = _get(environ, "PHOTOS_CONTAINER_NAME") or DEFAULT_CONTAINER_NAME
     if not _CONTAINER_NAME.match(container_name) or "--" in container_name:
         raise ConfigError(
@@ -117,6 +122,7 @@ def _load_storage(environ: Mapping[str, str]) -> StorageSettings:
             table_name=table_name,
             blob_service_uri=blob_uri,
             container_name=container_name,
+            photos_per_user_limit=limit,
         )
     if client_id is not None:
         raise ConfigError(
@@ -127,7 +133,19 @@ def _load_storage(environ: Mapping[str, str]) -> StorageSettings:
         connection_string=_connection_string(connection_string or DEFAULT_CONNECTION_STRING),
         table_name=table_name,
         container_name=container_name,
+        photos_per_user_limit=limit,
     )
+
+
+def _photos_per_user_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PHOTOS_PER_USER_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PHOTOS_PER_USER_LIMIT:
+        raise ConfigError(
+            f"PHOTOS_PER_USER_LIMIT must be a whole number from 1 to {MAX_PHOTOS_PER_USER_LIMIT}, "
+            f"got {raw!r}"
+        )
+    return int(raw)
 
 
 def _scheme_and_host(url: str) -> tuple[str, str | None]:

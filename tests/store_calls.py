@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+
+from azure.data.tables.aio import TableClient
 
 from shared.models import Photo, ProfilePhotoIn
 from shared.operations import decide_new_photo
@@ -17,6 +20,7 @@ async def add_photo(
     *,
     request_id: str,
     idempotency_key: str | None = None,
+    now: datetime | None = None,
 ) -> Photo:
     new = decide_new_photo(
         user_key,
@@ -24,6 +28,11 @@ async def add_photo(
         photo,
         idempotency_key=idempotency_key,
         request_id=request_id,
-        now=datetime.now(UTC),
+        now=now or datetime.now(UTC),
     )
-    return await add_photo(store, new)
+    return await store.add(new)
+
+
+async def photo_rows(table: TableClient) -> list[dict[str, Any]]:
+    """The photo rows of a table (added photos and sizes), without the bookkeeping rows."""
+    return [dict(entity) async for entity in table.list_entities() if "PhotoId" in entity]

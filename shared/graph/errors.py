@@ -7,6 +7,7 @@ into Graph's JSON error in exactly one place (``shared.graph.responses.render_er
     ├── BadRequest                    400 BadRequest
     ├── InvalidAuthenticationToken    401 InvalidAuthenticationToken + WWW-Authenticate
     ├── AuthorizationRequestDenied    403 Authorization_RequestDenied
+    ├── QuotaLimitReached             403 QuotaLimitReached (PHOTOS_PER_USER_LIMIT photos)
     ├── NotFound                      404 ResourceNotFound
     │   └── ImageNotFound             404 ImageNotFound (no photo, no such size, no bytes)
     ├── MethodNotAllowed              405 MethodNotAllowed + Allow
@@ -67,6 +68,13 @@ class AuthorizationRequestDenied(GraphError):
 
     def __init__(self, message: str = "Insufficient privileges to complete the operation.") -> None:
         super().__init__(message)
+
+
+class QuotaLimitReached(GraphError):
+    """403: the user has as many photos added by POST as the service keeps per user."""
+
+    status = 403
+    code = "QuotaLimitReached"
 
 
 class NotFound(GraphError):

@@ -13,6 +13,7 @@ from shared.graph.errors import (
     Conflict,
     MethodNotAllowed,
     NotFound,
+    QuotaLimitReached,
     UnprocessableEntity,
 )
 from shared.graph.query import (
@@ -43,6 +44,7 @@ from shared.storage.photo_store import (
     IdempotencyKeyReused,
     NewPhoto,
     PhotoExists,
+    PhotoLimitReached,
 )
 
 
@@ -72,6 +74,11 @@ class PhotoOperations(OperationsBase):
             photo = await self._store.add(new)
         except PhotoExists as exists:
             raise Conflict(f"A photo with id '{exists.photo_id}' already exists.") from None
+        except PhotoLimitReached as reached:
+            raise QuotaLimitReached(
+                f"The user already has {reached.limit} photos, as many as the service keeps per "
+                "user; delete one to add another."
+            ) from None
         except IdempotencyKeyReused:
             raise UnprocessableEntity(
                 f"The {IDEMPOTENCY_HEADER} was already used for a request with another "

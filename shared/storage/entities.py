@@ -19,7 +19,15 @@ bookkeeping row, ``PROFILE_ROW``, that lists them (``Sizes``: JSON of each size'
 ETag and length) so ``/photo`` is one point read. The profile row and the size rows change
 together, in one entity group transaction. Bookkeeping rows never have ``PhotoId``, and their
 RowKeys start with ``%!``, which ``encode_key`` never writes (``%`` is always followed by a
-character from U+0100), so no photo id can collide with them.
+character from U+0100), so no photo id can collide with them::
+
+    %!profile            the profile photo's sizes (above)
+    %!count              Count (Int32): photos added by POST, for PHOTOS_PER_USER_LIMIT
+    %!o<µs>_<tiebreak>   the listing index: one row per photo (sizes too), in listing order,
+                         with the photo's columns under ``ListedId`` instead of ``PhotoId``
+
+A photo row, its index row and (for added photos) the counter change in one entity group
+transaction, so the index and the counter are never out of step with the photos.
 
 A user or photo id too long for a key, or not valid Unicode text, is ``BadRequest``.
 """
@@ -28,13 +36,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from azure.data.tables import EdmType, EntityProperty
 
 from shared.graph.errors import BadRequest
 from shared.models import Media, Photo
+from shared.photo_order import tiebreak
 from shared.storage.key_encoding import MAX_KEY_UNITS, encode_key, fits_key
 from shared.storage.photo_store import NewPhoto, ProfilePhoto
 
@@ -110,6 +119,45 @@ def _media_from_entity(entity: Mapping[str, Any]) -> Media | None:
 
 PROFILE_ROW: Final = "%!profile"
 """The RowKey of a user's profile-photo row (bookkeeping: no ``PhotoId``)."""
+COUNTER_ROW: Final = "%!count"
+"""The RowKey of a user's counter of photos added by POST (``Count``, Int32)."""
+INDEX_PREFIX: Final = "%!o"
+"""RowKeys of the listing index: ``%!o`` + creation time (µs, 18 digits) + ``_`` + tiebreak."""
+INDEX_END: Final = "%!p"
+"""Just past every listing-index RowKey."""
+_EPOCH: Final = datetime(1, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+INDEX_COLUMNS: Final = ["ListedId", *PHOTO_COLUMNS[1:]]
+"""The properties ``photo_from_index`` reads."""
+
+
+def index_key(created_at: datetime, photo_id: str) -> str:
+    """The listing-index RowKey of a photo: RowKey order is the listing order."""
+    micros = (created_at.astimezone(UTC) - _EPOCH) // _MICROSECOND
+    return f"{INDEX_PREFIX}{micros:018d}_{tiebreak(photo_id)}"
+
+
+def index_entity(photo_row: Mapping[str, Any]) -> dict[str, Any]:
+    """The listing-index row of a photo row: the same columns, ``ListedId`` for ``PhotoId``.
+
+    A bookkeeping row (no ``PhotoId``), written and removed with its photo row in one entity
+    group transaction, so one page of a listing is one range query of ``top + 1`` rows."""
+    row = {name: value for name, value in photo_row.items() if name != "PhotoId"}
+    row["RowKey"] = index_key(photo_row["CreatedAt"], photo_row["PhotoId"])
+    row["ListedId"] = photo_row["PhotoId"]
+    return row
+
+
+def photo_from_index(entity: Mapping[str, Any]) -> Photo:
+    return photo_from_entity({**entity, "PhotoId": entity["ListedId"]})
+
+
+def counter_entity(partition: str, count: int) -> dict[str, Any]:
+    return {
+        "PartitionKey": partition,
+        "RowKey": COUNTER_ROW,
+        "Count": EntityProperty(count, EdmType.INT32),
+    }
 
 
 def size_entity(user_key: str, user_name: str, size: Photo, request_id: str) -> dict[str, Any]:
@@ -125,6 +173,7 @@ def size_entity(user_key: str, user_name: str, size: Photo, request_id: str) -> 
         "Width": EntityProperty(size.width, EdmType.INT32),
         "CreatedAt": size.created_at,
         "RequestId": request_id,
+        "SizeOf": "profile",
         **media_columns(size.media),
     }
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
@@ -36,6 +36,8 @@ from shared.storage.blobs import PhotoBlobs, blob_name
 from shared.storage.entities import (
     PROFILE_ROW,
     entity_key,
+    index_entity,
+    index_key,
     media_columns,
     photo_from_entity,
     profile_entity,
@@ -51,6 +53,7 @@ from shared.storage.photo_store import (
     ProfilePhoto,
     size_created_at,
 )
+from shared.storage.table_client import POST_RETRY_METHODS
 
 logger = logging.getLogger(__name__)
 
@@ -119,17 +122,21 @@ class MediaRows:
 
     async def delete_profile(self, user_key: str, *, condition: Precondition | None) -> bool:
         partition = entity_key(user_key, "user")
+        deleting: ProfilePhoto | None = None
         for _attempt in range(SWITCH_ATTEMPTS):
             entity = await self._read(partition, PROFILE_ROW)
             current = None if entity is None else profile_from_entity(entity)
+            if current is None and deleting is not None:
+                # Our delete, replayed by the retry policy after it had succeeded.
+                await self._blobs.delete(_blobs_of(deleting))
+                return True
             _check(condition, None if current is None else current.etag)
             if entity is None or current is None:
                 return False
+            deleting = current
             operations: list[Any] = [("delete", entity, _if_unchanged(entity))]
-            operations += [
-                ("delete", {"PartitionKey": partition, "RowKey": entity_key(size.id, "photo id")})
-                for size in current.sizes
-            ]
+            for size in current.sizes:
+                operations += [_delete_row(partition, size), _delete_index(partition, size)]
             try:
                 await self._submit(operations)
             except _LostRace:
@@ -183,9 +190,13 @@ class MediaRows:
     ) -> ProfilePhoto | None:
         """Make ``new`` the profile photo; the one it replaced (None: there was none)."""
         partition = entity_key(user_key, "user")
-        for _attempt in range(SWITCH_ATTEMPTS):
+        replaced: ProfilePhoto | None = None
+        for attempt in range(SWITCH_ATTEMPTS):
             entity = await self._read(partition, PROFILE_ROW)
             old = None if entity is None else profile_from_entity(entity)
+            if attempt and old is not None and _blobs_of(old) == _blobs_of(new):
+                return replaced  # our switch, replayed by the retry policy after it succeeded
+            replaced = old
             _check(condition, None if old is None else old.etag)
             row = profile_entity(user_key, user_name, new)
             operations: list[Any] = (
@@ -193,16 +204,14 @@ class MediaRows:
                 if entity is None
                 else [("update", row, {"mode": UpdateMode.REPLACE, **_if_unchanged(entity)})]
             )
-            operations += [
-                ("upsert", size_entity(user_key, user_name, size, request_id), _REPLACE)
-                for size in new.sizes
-            ]
+            for size in new.sizes:
+                size_row = size_entity(user_key, user_name, size, request_id)
+                operations += [("upsert", size_row, _REPLACE), ("create", index_entity(size_row))]
             kept = {size.id for size in new.sizes}
-            operations += [
-                ("delete", {"PartitionKey": partition, "RowKey": entity_key(size.id, "photo id")})
-                for size in (old.sizes if old is not None else ())
-                if size.id not in kept
-            ]
+            for size in old.sizes if old is not None else ():
+                operations.append(_delete_index(partition, size))
+                if size.id not in kept:
+                    operations.append(_delete_row(partition, size))
             try:
                 await self._submit(operations)
             except _LostRace:
@@ -214,21 +223,29 @@ class MediaRows:
         self, partition: str, row: str, media: Media, condition: Precondition | None
     ) -> Photo:
         """Point the added photo's row at ``media``; the photo as it was before."""
+        before: Photo | None = None
         for _attempt in range(SWITCH_ATTEMPTS):
             entity = await self._read(partition, row)
             if entity is None:
                 raise PhotoMissing()
             old = photo_from_entity(entity)
+            if before is not None and old.media is not None and old.media == media:
+                return before  # our update, replayed by the retry policy after it succeeded
+            before = old
             _check(condition, None if old.media is None else old.media.etag)
             update = {"PartitionKey": partition, "RowKey": row, **media_columns(media)}
+            index_update = {**update, "RowKey": index_key(old.created_at, old.id)}
             try:
-                await self._table.update_entity(
-                    update, mode=UpdateMode.MERGE, **_if_unchanged(entity)
+                await self._submit(
+                    [
+                        ("update", update, {"mode": UpdateMode.MERGE, **_if_unchanged(entity)}),
+                        ("update", index_update, {"mode": UpdateMode.MERGE}),
+                    ]
                 )
-            except HttpResponseError as error:
-                if error.status_code in _LOST_RACE:
-                    continue
-                if isinstance(error, ResourceNotFoundError):
+            except _LostRace:
+                continue
+            except TableTransactionError as error:
+                if error.status_code == 404:
                     raise PhotoMissing() from None
                 raise
             return old
@@ -236,7 +253,7 @@ class MediaRows:
 
     async def _submit(self, operations: list[Any]) -> None:
         try:
-            await self._table.submit_transaction(operations)
+            await self._table.submit_transaction(operations, retry_on_methods=POST_RETRY_METHODS)
         except TableTransactionError as error:
             if error.status_code in _LOST_RACE:
                 raise _LostRace() from None
@@ -258,6 +275,14 @@ class MediaRows:
 
 
 _REPLACE: Final = {"mode": UpdateMode.REPLACE}
+
+
+def _delete_row(partition: str, size: Photo) -> tuple[str, dict[str, str]]:
+    return ("delete", {"PartitionKey": partition, "RowKey": entity_key(size.id, "photo id")})
+
+
+def _delete_index(partition: str, size: Photo) -> tuple[str, dict[str, str]]:
+    return ("delete", {"PartitionKey": partition, "RowKey": index_key(size.created_at, size.id)})
 
 
 def _if_unchanged(entity: Mapping[str, Any]) -> dict[str, Any]:

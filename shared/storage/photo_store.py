@@ -8,6 +8,7 @@ in-memory one (``devtools.memory_store``).
 Failures a store raises::
 
     PhotoExists            the user already has a photo with that id (not by this request)
+    PhotoLimitReached      the user has PHOTOS_PER_USER_LIMIT photos added by POST
     IdempotencyKeyReused   the idempotency key was used for another body
     PreconditionFailed     the photo's ETag is not the one the caller's condition names
     PhotoMissing           there is no such photo (to put bytes for)
@@ -57,6 +58,14 @@ class PhotoExists(Exception):
 
 class IdempotencyKeyReused(Exception):
     """The idempotency key was already used for a request with another body."""
+
+
+class PhotoLimitReached(Exception):
+    """The user already has ``limit`` photos added by POST."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
 
 
 class PreconditionFailed(Exception):

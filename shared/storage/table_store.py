@@ -35,7 +35,6 @@ from typing import Any, Final
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
     HttpResponseError,
-    ResourceExistsError,
     ResourceNotFoundError,
     ServiceRequestError,
     ServiceResponseError,
@@ -43,19 +42,16 @@ from azure.core.exceptions import (
 from azure.data.tables.aio import TableClient
 from azure.storage.blob.aio import ContainerClient
 
-from shared.config import StorageSettings
+from shared.config import DEFAULT_PHOTOS_PER_USER_LIMIT, StorageSettings
 from shared.graph.errors import (
     InternalServerError,
     ServiceUnavailable,
 )
 from shared.models import Media, Photo
-from shared.photo_order import PhotoPage, PhotoPosition, page_after
+from shared.photo_order import PhotoPage, PhotoPosition
 from shared.storage.blobs import PhotoBlobs
 from shared.storage.entities import (
-    PHOTO_COLUMNS,
     entity_key,
-    is_photo_entity,
-    photo_entity,
     photo_from_entity,
 )
 from shared.storage.failures import (
@@ -68,6 +64,7 @@ from shared.storage.failures import (
     unavailable,
 )
 from shared.storage.media_rows import MediaRows
+from shared.storage.photo_rows import PhotoRows
 from shared.storage.photo_store import (
     IdempotencyKeyReused,
     Image,
@@ -110,7 +107,13 @@ def open_photo_store(
         credential = owned = default_credential(settings)
     table = create_table_client(settings, credential, connection_verify=connection_verify)
     container = create_container_client(settings, credential, connection_verify=connection_verify)
-    return TablePhotoStore(table, container, deadline=deadline, credential=owned)
+    return TablePhotoStore(
+        table,
+        container,
+        deadline=deadline,
+        credential=owned,
+        photos_per_user_limit=settings.photos_per_user_limit,
+    )
 
 
 class TablePhotoStore:
@@ -129,6 +132,7 @@ class TablePhotoStore:
         *,
         deadline: float = STORE_DEADLINE,
         credential: AsyncTokenCredential | None = None,
+        photos_per_user_limit: int = DEFAULT_PHOTOS_PER_USER_LIMIT,
     ) -> None:
         self._table = table
         self._blobs = None if container is None else PhotoBlobs(container)
@@ -137,24 +141,16 @@ class TablePhotoStore:
             if self._blobs is None
             else MediaRows(table, self._blobs, ensure_table=self._ensure_table)
         )
+        self._rows = PhotoRows(table, limit=photos_per_user_limit, ensure_table=self._ensure_table)
         self._deadline = deadline
         self._credential = credential
         self._table_lock = asyncio.Lock()
         self._tables_created = 0
 
     async def add(self, photo: NewPhoto) -> Photo:
-        """Store ``photo``: one insert. An insert that meets an existing row reads it once (see
-        the module docstring); ``PhotoExists`` / ``IdempotencyKeyReused`` when it is not ours."""
-        entity = photo_entity(photo)
+        """Store ``photo``: one transaction (``shared.storage.photo_rows``)."""
         async with self._storage_call("add"):
-            try:
-                await self._insert(entity)
-            except ResourceExistsError:
-                existing = await self._read(entity["PartitionKey"], entity["RowKey"])
-                return _stored_by_same_request(existing, photo)
-        return Photo(
-            id=photo.photo_id, height=photo.height, width=photo.width, created_at=photo.created_at
-        )
+            return await self._rows.add(photo)
 
     async def get(self, user_key: str, photo_id: str) -> Photo | None:
         """The user's photo ``photo_id``, or None."""
@@ -167,37 +163,15 @@ class TablePhotoStore:
     async def list(
         self, user_key: str, *, top: int, after: PhotoPosition | None = None
     ) -> PhotoPage:
-        """At most ``top`` of the user's photos in creation order, from just past ``after``.
-
-        Table Storage returns a partition in RowKey (photo id) order, not creation order, so
-        this reads every photo created at or after ``after`` and sorts them: cheap for the
-        few photos a user has. A user without photos (or a table not created yet) has none.
-        """
-        if top < 1:
-            raise ValueError("top must be at least 1")
-        query = "PartitionKey eq @user"
-        parameters: dict[str, Any] = {"user": entity_key(user_key, "user")}
-        if after is not None:
-            query += " and CreatedAt ge @after"
-            parameters["after"] = after.created_at
+        """At most ``top`` of the user's photos in listing order, from just past ``after``: one
+        range query of the listing index, whatever the partition holds."""
         async with self._storage_call("list"):
-            entities = await self._query(query, parameters)
-        photos = (photo_from_entity(entity) for entity in entities if is_photo_entity(entity))
-        return page_after(photos, after=after, top=top)
+            return await self._rows.list(user_key, top=top, after=after)
 
     async def delete(self, user_key: str, photo_id: str) -> bool:
-        """Delete the user's photo ``photo_id``; False if there was none.
-
-        The SDK's ``delete_entity`` does not report a missing entity (it ignores the 404), so
-        the photo is read first: two round trips, and a delete that the retry policy replays
-        after it had succeeded still reports True.
-        """
-        partition_key, row_key = entity_key(user_key, "user"), entity_key(photo_id, "photo id")
+        """Delete the user's photo ``photo_id``; False if there was none."""
         async with self._storage_call("delete"):
-            if await self._read(partition_key, row_key) is None:
-                return False
-            await self._table.delete_entity(partition_key, row_key)
-        return True
+            return await self._rows.delete(user_key, photo_id)
 
     async def get_profile(self, user_key: str) -> ProfilePhoto | None:
         async with self._storage_call("get profile"):
@@ -242,21 +216,6 @@ class TablePhotoStore:
             if self._credential is not None:
                 await self._credential.close()
 
-    async def _insert(self, entity: Mapping[str, Any]) -> None:
-        tables_created = self._tables_created
-        try:
-            await self._table.create_entity(entity, retry_on_methods=POST_RETRY_METHODS)
-            return
-        except ResourceNotFoundError:
-            pass  # the table does not exist (yet, or any more)
-        await self._create_table(tables_created)
-        try:
-            await self._table.create_entity(entity, retry_on_methods=POST_RETRY_METHODS)
-        except ResourceNotFoundError:
-            raise ServiceUnavailable(
-                "The photo table is not available; try again later.", retry_after=RETRY_AFTER
-            ) from None
-
     @property
     def _media(self) -> MediaRows:
         if self._media_rows is None:
@@ -286,13 +245,6 @@ class TablePhotoStore:
                     raise
                 # Another process created it in the meantime: just as good.
             self._tables_created += 1
-
-    async def _query(self, query: str, parameters: dict[str, Any]) -> Sequence[Mapping[str, Any]]:
-        pages = self._table.query_entities(query, parameters=parameters, select=PHOTO_COLUMNS)
-        try:
-            return [entity async for entity in pages]
-        except ResourceNotFoundError:
-            return []  # the table does not exist (yet): no photos
 
     async def _read(self, partition_key: str, row_key: str) -> Mapping[str, Any] | None:
         try:

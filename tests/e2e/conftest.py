@@ -77,6 +77,11 @@ class Service:
         )
 
     def entities(self) -> list[dict[str, Any]]:
+        """The photo rows (added photos and sizes), without the bookkeeping rows."""
+        return [entity for entity in self.all_rows() if "PhotoId" in entity]
+
+    def all_rows(self) -> list[dict[str, Any]]:
+        """Every row of the table, bookkeeping rows (counter, index, profile) included."""
         with self.table() as table:
             return [dict(entity) for entity in table.list_entities()]
 

@@ -30,12 +30,13 @@ def _graph_error(reply: Reply, status: int, code: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PUT", "me/photos", "GET, POST"),
-        ("DELETE", "users/u1/photos/", "GET, POST"),
+        ("PUT", "me/photos", "GET, HEAD, POST"),
+        ("DELETE", "users/u1/photos/", "GET, HEAD, POST"),
         ("GET", "me/photos/$ref", "POST"),
         ("GET", "users/u1/photos/%24REF", "POST"),
-        ("PATCH", "me/photos/p1", "DELETE, GET"),
-        ("POST", "openapi.json", "GET"),
+        ("PATCH", "me/photos/p1", "DELETE, GET, HEAD"),
+        ("POST", "openapi.json", "GET, HEAD"),
+        ("POST", "me/photo/$value", "DELETE, GET, HEAD, PATCH, PUT"),
     ],
 )
 def test_a_method_a_resource_does_not_serve_is_405_with_allow(
@@ -54,7 +55,7 @@ def test_a_method_a_resource_does_not_serve_is_405_with_allow(
         ("GET", "nothing"),
         ("POST", "nothing/at/all"),
         ("GET", "users//photos"),
-        ("GET", "me/photos/p1/$value"),
+        ("GET", "me/photos/p1/$value/x"),
         ("GET", ""),
     ],
 )
@@ -79,16 +80,24 @@ def test_options_on_a_resource_lists_its_methods(service: Service) -> None:
     reply = send(f"{service.base_url}/me/photos", method="OPTIONS")
 
     assert reply.status == 204
-    assert reply.headers["allow"] == "GET, POST"
+    assert reply.headers["allow"] == "GET, HEAD, POST"
     assert reply.headers["request-id"]
     assert reply.body == b""
 
 
-def test_head_is_405_without_a_body(service: Service) -> None:
-    reply = send(f"{service.base_url}/me/photos", method="HEAD")
+def test_head_where_get_is_not_served_is_405_without_a_body(service: Service) -> None:
+    reply = send(f"{service.base_url}/me/photos/$ref", method="HEAD")
 
     assert reply.status == 405
-    assert reply.headers["allow"] == "GET, POST"
+    assert reply.headers["allow"] == "POST"
+    assert reply.headers["request-id"]
+    assert reply.body == b""
+
+
+def test_head_where_get_is_served_is_its_answer_without_a_body(service: Service) -> None:
+    reply = send(f"{service.base_url}/me/photos", method="HEAD")
+
+    assert reply.status == 401  # GET's answer without a token
     assert reply.headers["request-id"]
     assert reply.body == b""
 

@@ -18,13 +18,14 @@ from azure.data.tables.aio import TableClient
 
 from devtools.azurite import connection_string, free_port
 from shared.config import StorageSettings
-from shared.graph.errors import BadRequest, Conflict, ServiceUnavailable
+from shared.graph.errors import BadRequest, ServiceUnavailable
 from shared.models import ProfilePhotoIn
 from shared.storage.key_encoding import encode_key
+from shared.storage.photo_store import PhotoExists
 from shared.storage.table_client import create_table_client
 from shared.storage.table_store import TablePhotoStore
 from tests.awkward_ids import AWKWARD_IDS
-from tests.store_calls import add_photo
+from tests.store_calls import add_photo, photo_rows
 
 pytestmark = pytest.mark.azurite
 
@@ -105,10 +106,9 @@ async def test_existing_client_id_is_a_conflict(
     photo_store: TablePhotoStore, table_client: TableClient
 ) -> None:
     await add_photo(photo_store, USER, USER, photo("p1", 6, 5), request_id="first")
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(PhotoExists) as caught:
         await add_photo(photo_store, USER, USER, photo("p1", 9, 9), request_id="second")
-    assert caught.value.message == "A photo with id 'p1' already exists."
-    assert caught.value.status == 409
+    assert caught.value.photo_id == "p1"
     raw = await raw_entity(table_client, USER, "p1")
     assert (raw["Height"], raw["Width"], raw["RequestId"]) == (6, 5, "first")
 
@@ -186,7 +186,7 @@ async def test_concurrent_first_adds_create_the_table_once(
         )
     assert sorted(p.id for p in added) == sorted(f"p{i}" for i in range(20))
     assert caplog.text.count(CREATING) == 1
-    stored = [e async for e in table_client.list_entities()]
+    stored = await photo_rows(table_client)
     assert len(stored) == 20
 
 
@@ -346,21 +346,20 @@ async def test_hanging_storage_ends_at_the_deadline(
 
 
 async def test_table_created_meanwhile_by_another_process_is_fine(
-    sick_storage: tuple[SickStorage, TableClient],
+    storage_settings: StorageSettings, table_client: TableClient
 ) -> None:
-    sick, client = sick_storage
-    inserts = 0
-
-    async def race(request: web.Request) -> web.StreamResponse:
-        nonlocal inserts
-        if request.path.rstrip("/").endswith("/Tables"):
-            return sick.error(409, "TableAlreadyExists")
-        inserts += 1
-        if inserts == 1:
-            return sick.error(404, "TableNotFound")
-        return web.Response(status=204, headers={"ETag": "W/\"datetime'2026-01-01T00%3A00Z'\""})
-
-    sick.handler = race
-    added = await add_photo(TablePhotoStore(client), USER, USER, photo("p1"), request_id="r1")
-    assert added.id == "p1"
-    assert sick.requests == 3  # insert, create table, insert
+    # Two processes' first adds both find the table missing; one creates it, the other meets
+    # TableAlreadyExists and goes on.
+    stores = [TablePhotoStore(create_table_client(storage_settings)) for _ in range(2)]
+    try:
+        added = await asyncio.gather(
+            *(
+                add_photo(store, USER, USER, photo(f"p{i}"), request_id=f"r{i}")
+                for i, store in enumerate(stores)
+            )
+        )
+    finally:
+        for store in stores:
+            await store.aclose()
+    assert sorted(photo.id for photo in added) == ["p0", "p1"]
+    assert len(await photo_rows(table_client)) == 2

@@ -20,7 +20,7 @@ from shared.graph.errors import ServiceUnavailable
 from shared.models import ProfilePhotoIn
 from shared.storage.table_store import TablePhotoStore, open_photo_store
 from tests.conftest import AzuriteEndpoint
-from tests.store_calls import add_photo
+from tests.store_calls import add_photo, photo_rows
 from tests.tcp_proxy import Fault, TcpProxy, is_insert
 
 pytestmark = pytest.mark.azurite
@@ -58,7 +58,7 @@ async def proxied_store(
 
 
 async def rows(table: TableClient) -> list[dict[str, object]]:
-    return [dict(entity) async for entity in table.list_entities()]
+    return await photo_rows(table)
 
 
 @pytest.mark.parametrize("fault", list(Fault))
@@ -66,7 +66,9 @@ async def test_lost_answer_to_an_insert_is_one_photo_and_a_success(
     proxied_store: TablePhotoStore, proxy: TcpProxy, table_client: TableClient, fault: Fault
 ) -> None:
     proxy.fail(fault)
-    added = await proxied_store.add(USER, USER, ProfilePhotoIn(height=6, width=5), request_id="r1")
+    added = await add_photo(
+        proxied_store, USER, USER, ProfilePhotoIn(height=6, width=5), request_id="r1"
+    )
 
     assert [f for f, _ in proxy.faulted] == [fault]
     assert sum(is_insert(head) for head in proxy.requests) == 2  # the insert and its replay
@@ -81,10 +83,10 @@ async def test_every_answer_lost_is_unavailable_and_a_keyed_retry_finds_the_phot
     proxy.fail(Fault.BUSY, times=3)
     body = ProfilePhotoIn(height=6, width=5)
     with pytest.raises(ServiceUnavailable):
-        await proxied_store.add(USER, USER, body, request_id="r1", idempotency_key="k")
+        await add_photo(proxied_store, USER, USER, body, request_id="r1", idempotency_key="k")
     [stored] = await rows(table_client)  # the first attempt did store it
 
-    retried = await proxied_store.add(USER, USER, body, request_id="r2", idempotency_key="k")
+    retried = await add_photo(proxied_store, USER, USER, body, request_id="r2", idempotency_key="k")
     assert retried.id == stored["PhotoId"]
     assert len(await rows(table_client)) == 1
 

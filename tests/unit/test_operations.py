@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.memory_store import MemoryPhotoStore
 from tests import tokens
 from tests.unit.app_harness import ROOT, Harness, graph_error, json_body
 
@@ -201,3 +202,16 @@ async def test_a_photo_id_longer_than_any_stored_is_404_without_storage(harness:
 
     graph_error(response, 404, "ResourceNotFound")
     assert harness.store.calls == {}
+
+
+async def test_the_photo_limit_is_403_quota_limit_reached_and_sizes_do_not_count() -> None:
+    harness = Harness(store=MemoryPhotoStore(photos_per_user_limit=2))
+    for photo_id in ("a", "b"):
+        await harness.send("POST", "me/photos", token=_token(), body={**PHOTO, "id": photo_id})
+
+    response = await harness.send("POST", "me/photos", token=_token(), body={**PHOTO, "id": "c"})
+
+    error = graph_error(response, 403, "QuotaLimitReached")
+    assert "2 photos" in error["message"]
+    other = tokens.build_access_token(oid="0b9f8a1c-3f43-4f0e-8c2a-8d4c9b1e2f30")
+    assert (await harness.send("POST", "me/photos", token=other, body=PHOTO)).status_code == 201
