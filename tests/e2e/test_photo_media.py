@@ -25,6 +25,7 @@ from tests.e2e.photo_media import (
     photo_like,
     png_bomb,
 )
+from tests.image_metadata import COMMENT, SECRETS, XMP, exif_with_gps
 
 pytestmark = pytest.mark.azurite
 
@@ -140,20 +141,11 @@ def test_other_formats_are_accepted(
 
 
 def _with_metadata() -> bytes:
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "SecretCam"
-    exif[ExifTags.Base.ImageDescription] = "home-address-description"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (52.0, 22.0, 13.0)
-    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
-    gps[ExifTags.GPS.GPSLongitude] = (4.0, 53.0, 51.0)
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><secret>xmp-secret-value</secret></x:xmpmeta>'
-    data = jpeg(700, 700, exif=exif, comment=b"com-secret-comment", xmp=xmp)
+    data = jpeg(700, 700, exif=exif_with_gps(), comment=COMMENT, xmp=XMP)
     with Image.open(io.BytesIO(data)) as check:  # the upload really carries all of it
         assert check.getexif().get_ifd(ExifTags.IFD.GPSInfo)
-        assert check.info["comment"] == b"com-secret-comment"
-        assert b"xmp-secret-value" in data
+        assert check.info["comment"] == COMMENT
+        assert b"XMPSECRET" in data
     return data
 
 
@@ -163,14 +155,7 @@ def test_no_metadata_of_the_upload_survives_in_any_size(caller: PhotoCaller) -> 
     sizes = caller.sizes()
 
     assert len(sizes) == len(SIZES)
-    markers = {
-        "Exif header": b"Exif\x00\x00",
-        "camera make": b"SecretCam",
-        "description": b"home-address-description",
-        "comment": b"com-secret-comment",
-        "XMP": b"xmp-secret-value",
-        "XMP namespace": b"adobe:ns:meta",
-    }
+    markers = {secret.decode(): secret for secret in SECRETS}
     assert {size: is_jpeg_without_metadata(data, markers) for size, data in sizes.items()} == {
         size: [] for size in sizes
     }
