@@ -10,7 +10,7 @@ or the new one), every size from the same upload; two concurrent PUTs end with o
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -18,7 +18,14 @@ from devtools.azurite import AzuriteProcess, connection_string, start_azurite
 from shared.media import render_sizes
 from tests.e2e.conftest import Reply, Service, running_service
 from tests.e2e.photo_media import PhotoCaller, jpeg
-from tests.tcp_proxy import Fault, TcpProxy, ThreadedTcpProxy, is_blob_upload
+from tests.tcp_proxy import (
+    Fault,
+    RequestHead,
+    TcpProxy,
+    ThreadedTcpProxy,
+    is_batch,
+    is_blob_upload,
+)
 
 pytestmark = pytest.mark.azurite
 
@@ -114,19 +121,46 @@ def test_one_upload_cut_off_is_retried_and_the_new_photo_is_whole(
     _whole(caller, new)
 
 
-@pytest.mark.parametrize("fault", [Fault.DROP, Fault.BUSY])
-def test_a_lost_answer_to_a_stored_blob_is_still_one_whole_photo(
-    caller: PhotoCaller, blob_proxy: TcpProxy, fault: Fault
+@pytest.mark.parametrize(
+    ("storage", "request_kind", "fault"),
+    [
+        ("blob_proxy", is_blob_upload, Fault.DROP),
+        ("blob_proxy", is_blob_upload, Fault.BUSY),
+        ("table_proxy", is_batch, Fault.DROP),
+        ("table_proxy", is_batch, Fault.BUSY),
+        ("table_proxy", is_batch, Fault.GARBLE),
+    ],
+    ids=["blob-drop", "blob-busy", "switch-drop", "switch-busy", "switch-garble"],
+)
+def test_a_lost_answer_is_still_one_whole_photo(
+    caller: PhotoCaller,
+    request: pytest.FixtureRequest,
+    storage: str,
+    request_kind: Callable[[RequestHead], bool],
+    fault: Fault,
 ) -> None:
-    """Storage kept the blob, the answer was lost; the retry meets the blob it wrote."""
+    """Storage did what was asked (stored a blob, switched the rows); its answer was lost."""
+    proxy: TcpProxy = request.getfixturevalue(storage)
     assert caller.put(jpeg(300, 300, seed=5)).status == 200
     new = jpeg(400, 400, seed=6)
 
-    blob_proxy.fail(fault, when=is_blob_upload, times=1)
+    proxy.fail(fault, when=request_kind, times=1)
     reply = caller.put(new)
 
+    assert proxy.faulted and proxy.faulted[-1][0] is fault
     assert reply.status == 200, reply.body
     _whole(caller, new)
+
+
+def test_a_stale_if_match_uploads_nothing(caller: PhotoCaller, blob_proxy: TcpProxy) -> None:
+    etag = caller.put(jpeg(100, 100, seed=9)).headers["etag"]
+    assert caller.put(jpeg(100, 100, seed=10)).status == 200
+    uploads = sum(1 for head in blob_proxy.requests if is_blob_upload(head))
+
+    reply = caller.put(jpeg(100, 100, seed=11), headers={"If-Match": etag})
+
+    assert reply.status == 412
+    assert sum(1 for head in blob_proxy.requests if is_blob_upload(head)) == uploads
 
 
 @pytest.fixture(scope="module")
