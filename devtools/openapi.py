@@ -65,6 +65,8 @@ _PHOTO_PROPERTIES: Final[Json] = {
     "height": {"type": "integer", "format": "int32", "minimum": 1, "maximum": INT32_MAX},
     "width": {"type": "integer", "format": "int32", "minimum": 1, "maximum": INT32_MAX},
 }
+_MEDIA_ANNOTATIONS: Final = frozenset({"@odata.mediaContentType", "@odata.mediaEtag"})
+"""Only a photo with bytes has them."""
 _REF_PATTERN: Final = r"^\$[Rr][Ee][Ff]$"
 _UNADDRESSABLE_ID: Final[Json] = {
     "type": "string",
@@ -121,9 +123,15 @@ def _schemas() -> Json:
         },
         "ProfilePhotoCreated": {
             "type": "object",
-            "description": "The photo Add photos stored, with its OData context.",
+            "description": (
+                "The photo Add photos stored, with its OData context; it has no bytes yet, so "
+                "no `@odata.mediaContentType` / `@odata.mediaEtag`."
+            ),
             "properties": {"@odata.context": _CONTEXT, **_PHOTO_PROPERTIES},
-            "required": ["@odata.context", *_PHOTO_PROPERTIES],
+            "required": [
+                "@odata.context",
+                *(p for p in _PHOTO_PROPERTIES if p not in _MEDIA_ANNOTATIONS),
+            ],
             "additionalProperties": False,
         },
         "ProfilePhotoEntity": {

@@ -3,6 +3,7 @@
 Start the service (``./scripts/run-local``), then, in another terminal at the repository root::
 
     .venv/bin/python examples/graph_sdk.py --token "$(.venv/bin/python -m devtools.token)"
+    .venv/bin/python examples/graph_sdk.py --token "…" --photo photo.jpg   # the photo itself too
 
 The SDK's request adapter gets the service as its base URL and a bearer token from a
 ``StaticTokenProvider`` (kiota's ``BaseBearerTokenAuthenticationProvider`` asks it for the token;
@@ -10,6 +11,8 @@ it hands the token only to the service's host). The example adds a photo, reads 
 back with the SDK's typed calls, shows an error as the SDK's ``ODataError``, and deletes the
 photo again. The SDK has no typed methods for the beta draft "Add photos" operation or for
 deleting a photo, so those two go through the SDK's own adapter as a ``RequestInformation``.
+With ``--photo``, it also sets the profile photo, reads it back in two sizes and deletes it,
+all with the SDK's typed calls (``me.photo.content.put``, ``me.photo.get``, …).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
@@ -121,18 +125,40 @@ async def run(client: GraphServiceClient, out: TextIO) -> None:
     out.write(f"deleted  {added.id}\n")
 
 
+async def profile_photo(client: GraphServiceClient, image: bytes, out: TextIO) -> None:
+    """Set the profile photo to ``image``, read it back (largest size and 96x96), delete it."""
+    await client.me.photo.content.put(image)
+    photo = await client.me.photo.get()
+    if photo is None:
+        raise RuntimeError("the service answered without the photo's metadata")
+    largest = await client.me.photo.content.get() or b""
+    out.write(f"photo    {photo.id}: {photo.width}x{photo.height}, {len(largest)} bytes\n")
+    listing = await client.me.photos.get()
+    sizes = [p.id for p in (listing.value if listing and listing.value else []) if p.id]
+    out.write(f"sizes    {' '.join(sizes)}\n")
+    small = await client.me.photos.by_profile_photo_id("48x48").content.get() or b""
+    out.write(f"48x48    {len(small)} bytes\n")
+    await client.me.photo.delete()
+    out.write("deleted  the profile photo\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help="the service's …/api URL")
     parser.add_argument("--token", required=True, help="a bearer token (python -m devtools.token)")
+    parser.add_argument("--photo", type=Path, help="an image to set as the profile photo")
     args = parser.parse_args(argv)
-    raise SystemExit(asyncio.run(_main(args.base_url, args.token)))
+    image = args.photo.read_bytes() if args.photo else None
+    raise SystemExit(asyncio.run(_main(args.base_url, args.token, image)))
 
 
-async def _main(base_url: str, token: str) -> int:
+async def _main(base_url: str, token: str, image: bytes | None) -> int:
     async with httpx.AsyncClient() as http:
+        client = graph_client(base_url, token, http)
         try:
-            await run(graph_client(base_url, token, http), sys.stdout)
+            await run(client, sys.stdout)
+            if image is not None:
+                await profile_photo(client, image, sys.stdout)
         except ODataError as error:
             detail = error.error
             code, message = (detail.code, detail.message) if detail else (None, None)

@@ -4,7 +4,9 @@ Placed between the photo store and Azurite, it forwards every request and respon
 ``proxy.fail(fault, when=is_insert, times=1)`` makes it forward the next matching request,
 wait until storage has answered (so the request has taken effect), and then, instead of that
 answer, send the client a ``503 ServerBusy`` (``Fault.BUSY``), close the connection
-(``Fault.DROP``) or send bytes that are not HTTP (``Fault.GARBLE``).
+(``Fault.DROP``) or send bytes that are not HTTP (``Fault.GARBLE``). ``Fault.CUT`` instead
+forwards only the request's head and half its body, then closes both connections: storage
+never gets the whole request (an upload interrupted in the middle).
 
 In async tests: ``async with TcpProxy(port) as proxy``. In sync tests (a dev host in another
 process calls through it): ``with ThreadedTcpProxy(port) as proxy`` runs it on its own loop.
@@ -29,12 +31,23 @@ class Fault(enum.Enum):
     BUSY = "busy"
     DROP = "drop"
     GARBLE = "garble"
+    CUT = "cut"
 
 
 @dataclass(frozen=True)
 class RequestHead:
     method: str
     path: str
+
+
+def is_blob_upload(head: RequestHead) -> bool:
+    """A blob upload: ``PUT /<account>/<container>/<blob>``."""
+    return head.method == "PUT" and head.path.split("?", 1)[0].count("/") >= 3
+
+
+def is_batch(head: RequestHead) -> bool:
+    """An entity group transaction: ``POST /<account>/$batch``."""
+    return head.method == "POST" and head.path.split("?", 1)[0].endswith("/$batch")
 
 
 def is_insert(head: RequestHead) -> bool:
@@ -83,10 +96,20 @@ class TcpProxy:
         with self._lock:
             self._rules.append(_Rule(fault, when, times))
 
-    def _take_fault(self, head: RequestHead) -> Fault | None:
+    def clear(self) -> None:
+        """Forget the faults not applied yet."""
         with self._lock:
-            self.requests.append(head)
+            self._rules.clear()
+
+    def _take_fault(self, head: RequestHead, *, cut: bool = False) -> Fault | None:
+        """The fault for ``head``: ``cut`` asks, before forwarding, for a ``Fault.CUT``; then
+        (``cut`` False) the request is logged and any other fault is taken."""
+        with self._lock:
+            if not cut:
+                self.requests.append(head)
             for rule in self._rules:
+                if (rule.fault is Fault.CUT) != cut:
+                    continue
                 if rule.times > 0 and rule.when(head):
                     rule.times -= 1
                     self.faulted.append((rule.fault, head))
@@ -146,7 +169,13 @@ class TcpProxy:
             return False
         request_line, headers = _parse_head(head)
         method, path = request_line.split(" ")[:2]
-        request = head + await _read_body(reader, headers, response_to=None)
+        body = await _read_body(reader, headers, response_to=None)
+        if self._take_fault(RequestHead(method, path), cut=True) is Fault.CUT:
+            self.requests.append(RequestHead(method, path))
+            upstream_writer.write(head + body[: len(body) // 2])
+            await upstream_writer.drain()
+            return False
+        request = head + body
         upstream_writer.write(request)
         await upstream_writer.drain()
 

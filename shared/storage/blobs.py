@@ -47,6 +47,23 @@ class PhotoBlobs:
         await self._create_container(created)
         await self._upload(name, data, content_type)
 
+    async def _upload(self, name: str, data: bytes, content_type: str) -> None:
+        """One upload; a blob ``name`` already there of ``data``'s length is this upload's own
+        (names are unique per upload): an attempt whose answer was lost, replayed by the retry
+        policy. A Put Blob is atomic, so it is whole."""
+        try:
+            await self._container.upload_blob(
+                name,
+                data,
+                overwrite=False,
+                content_settings=ContentSettings(content_type=content_type),
+            )
+        except ResourceExistsError:
+            properties = await self._container.get_blob_client(name).get_blob_properties()
+            if properties.size != len(data):
+                raise
+            logger.info("Upload of blob %s was replayed after it had succeeded", name)
+
     async def read(self, name: str) -> bytes | None:
         """The blob's bytes; None when it is gone."""
         try:
@@ -70,14 +87,6 @@ class PhotoBlobs:
 
     async def aclose(self) -> None:
         await self._container.close()
-
-    async def _upload(self, name: str, data: bytes, content_type: str) -> None:
-        await self._container.upload_blob(
-            name,
-            data,
-            overwrite=False,
-            content_settings=ContentSettings(content_type=content_type),
-        )
 
     async def _create_container(self, created_before: int) -> None:
         async with self._lock:

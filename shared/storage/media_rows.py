@@ -14,6 +14,12 @@ A write that loses the race in 3 to another writer starts again from 1 (without 
 ``If-Match``; with one it is ``PreconditionFailed``): two concurrent PUTs end with one of them
 whole. A write interrupted before 3 leaves the old photo as it was, plus orphan blobs that it
 tries to delete.
+
+A transaction whose answer is lost (the connection dropped, or a 503 the retry policy
+replays into a 412) may have taken effect: the next read of 1 recognises the rows by this
+upload's blob names and the write is done. After a failed switch, the new blobs are deleted
+only when the rows are read and do not point at them; a blob a row points at is never
+deleted by the write that stored it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,12 @@ from datetime import datetime
 from typing import Any, Final
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import (
+    AzureError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
@@ -44,7 +55,7 @@ from shared.storage.entities import (
     profile_from_entity,
     size_entity,
 )
-from shared.storage.failures import error_code
+from shared.storage.failures import error_code, summary
 from shared.storage.photo_store import (
     Image,
     PhotoMissing,
@@ -110,15 +121,30 @@ class MediaRows:
                 for index, image in enumerate(sizes)
             )
         )
+        if condition is not None:  # a stale If-Match uploads nothing
+            current = await self.get_profile(user_key)
+            _check(condition, None if current is None else current.etag)
         await self._upload_all(new, sizes)
         try:
             old = await self._switch_profile(user_key, user_name, new, condition, request_id)
         except BaseException:
-            await self._blobs.delete(_blobs_of(new))
+            await self._forget(user_key, new)
             raise
         if old is not None:
             await self._blobs.delete(_blobs_of(old))
         return new
+
+    async def _forget(self, user_key: str, new: ProfilePhoto) -> None:
+        """After a failed switch: delete ``new``'s blobs unless the rows point at them (the
+        switch took effect and only its answer was lost). If the rows cannot be read, the
+        blobs stay: an orphan costs storage, a deleted current blob costs every reader."""
+        try:
+            current = await self.get_profile(user_key)
+        except Exception:  # the switch's own failure is what the caller sees
+            logger.warning("Could not tell whether a failed photo switch took effect")
+            return
+        if current is None or _blobs_of(current) != _blobs_of(new):
+            await self._blobs.delete(_blobs_of(new))
 
     async def delete_profile(self, user_key: str, *, condition: Precondition | None) -> bool:
         partition = entity_key(user_key, "user")
@@ -191,13 +217,14 @@ class MediaRows:
         """Make ``new`` the profile photo; the one it replaced (None: there was none)."""
         partition = entity_key(user_key, "user")
         replaced: ProfilePhoto | None = None
+        lost: AzureError | None = None
         for attempt in range(SWITCH_ATTEMPTS):
             entity = await self._read(partition, PROFILE_ROW)
             old = None if entity is None else profile_from_entity(entity)
             if attempt and old is not None and _blobs_of(old) == _blobs_of(new):
-                return replaced  # our switch, replayed by the retry policy after it succeeded
-            replaced = old
+                return replaced  # the last attempt took effect; its answer was lost
             _check(condition, None if old is None else old.etag)
+            replaced, lost = old, None
             row = profile_entity(user_key, user_name, new)
             operations: list[Any] = (
                 [("create", row)]
@@ -216,7 +243,15 @@ class MediaRows:
                 await self._submit(operations)
             except _LostRace:
                 continue
+            except (ServiceRequestError, ServiceResponseError) as error:
+                # The connection went away; the transaction may have taken effect (the next
+                # read tells). aiohttp reports a lost answer as a request error too.
+                logger.warning("A photo switch lost its connection: %s", summary(error))
+                lost = error
+                continue
             return old
+        if lost is not None:
+            raise lost
         raise _too_contended()
 
     async def _switch_content(
@@ -252,6 +287,7 @@ class MediaRows:
         raise _too_contended()
 
     async def _submit(self, operations: list[Any]) -> None:
+        """Submit the transaction; ``_LostRace`` to read the rows again and decide anew."""
         try:
             await self._table.submit_transaction(operations, retry_on_methods=POST_RETRY_METHODS)
         except TableTransactionError as error:
