@@ -1,7 +1,9 @@
 // graph-photos on Azure: a resource group with a Flex Consumption (FC1) Python 3.11 function
-// app, its storage (shared keys disabled; the ProfilePhotos table), a user-assigned managed
-// identity with the data-plane roles it needs, and Application Insights with Entra ID auth.
-// Deployed by `azd up` (azure.yaml); parameters come from main.parameters.json.
+// app, its storage (shared keys disabled; the ProfilePhotos table and the private
+// profile-photos container), a user-assigned managed identity with the data-plane roles it
+// needs, and Application Insights with Entra ID auth. CORS for browsers is the platform's
+// (siteConfig.cors). Deployed by `azd up` (azure.yaml); parameters come from
+// main.parameters.json.
 targetScope = 'subscription'
 
 @description('Name of the azd environment; it names the resource group and seeds the unique resource names.')
@@ -30,6 +32,17 @@ param authTenantId string = ''
 @maxLength(63)
 param tableName string = 'ProfilePhotos'
 
+@description('Name of the blob container that stores the photos\' bytes (PHOTOS_CONTAINER_NAME): 3-63 lower-case letters, digits and single hyphens.')
+@minLength(3)
+@maxLength(63)
+param containerName string = 'profile-photos'
+
+@description('Origins browsers may call the API from, comma-separated like Host.CORS in local.settings.json (e.g. https://app.contoso.com,http://localhost:8080); * allows any origin; empty means none. Into siteConfig.cors.allowedOrigins.')
+param corsAllowedOrigins string = ''
+
+@description('Whether CORS responses allow credentials (siteConfig.cors.supportCredentials, like Host.CORSCredentials); list explicit origins with it, not *.')
+param corsSupportCredentials bool = false
+
 @description('Name of the resource group; empty means rg-<environmentName>.')
 param resourceGroupName string = ''
 
@@ -52,6 +65,9 @@ var tags = {
 var functionAppName = 'func-api-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var tenantId = empty(authTenantId) ? tenant().tenantId : authTenantId
+// A comma-separated string (as azd environment values are strings) into the array siteConfig.cors
+// takes; origins hold no spaces, so every space is dropped.
+var corsOrigins = empty(corsAllowedOrigins) ? [] : split(replace(corsAllowedOrigins, ' ', ''), ',')
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
@@ -89,6 +105,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     tableName: tableName
+    photosContainerName: containerName
   }
 }
 
@@ -97,6 +114,7 @@ module rbac 'modules/rbac.bicep' = {
   scope: rg
   params: {
     storageAccountName: storage.outputs.name
+    photosContainerName: storage.outputs.photosContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     principalId: identity.outputs.principalId
   }
@@ -119,10 +137,14 @@ module api 'modules/function-app.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    corsAllowedOrigins: corsOrigins
+    corsSupportCredentials: corsSupportCredentials
     appSettings: {
       PHOTOS_STORAGE__tableServiceUri: storage.outputs.tableServiceUri
+      PHOTOS_STORAGE__blobServiceUri: storage.outputs.blobEndpoint
       PHOTOS_STORAGE__clientId: identity.outputs.clientId
       PHOTOS_TABLE_NAME: storage.outputs.tableName
+      PHOTOS_CONTAINER_NAME: storage.outputs.photosContainerName
       AUTH_TENANT_ID: tenantId
       AUTH_AUDIENCES: authAudiences
     }
@@ -154,7 +176,7 @@ output SERVICE_API_NAME string = api.outputs.name
 @description('Base URL of the function app, for the azd service api.')
 output SERVICE_API_URI string = api.outputs.uri
 
-@description('Storage account of the app (host storage and photo table).')
+@description('Storage account of the app (host storage, photo table and container).')
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 
 @description('Table service endpoint of the photo table.')
@@ -162,6 +184,12 @@ output PHOTOS_STORAGE_TABLE_SERVICE_URI string = storage.outputs.tableServiceUri
 
 @description('Name of the photo table.')
 output PHOTOS_TABLE_NAME string = storage.outputs.tableName
+
+@description('Blob service endpoint of the photo container.')
+output PHOTOS_STORAGE_BLOB_SERVICE_URI string = storage.outputs.blobEndpoint
+
+@description('Name of the container of photo bytes.')
+output PHOTOS_CONTAINER_NAME string = storage.outputs.photosContainerName
 
 @description('Client ID of the function app\'s user-assigned identity.')
 output AZURE_FUNCTION_IDENTITY_CLIENT_ID string = identity.outputs.clientId

@@ -1,6 +1,8 @@
 // The Flex Consumption (FC1) plan and the Python 3.11 function app. The app runs as the
 // user-assigned identity: it pulls its package from the deployment container, reaches its host
-// storage, the photo table and Application Insights with that identity, never with keys.
+// storage, the photo table and container and Application Insights with that identity, never
+// with keys. Browsers get CORS from the platform (siteConfig.cors), as `Host.CORS` in
+// local.settings.json gives it locally.
 
 @description('Name of the function app (globally unique: <name>.azurewebsites.net).')
 param name string
@@ -37,6 +39,12 @@ param applicationInsightsConnectionString string
 
 @description('App settings of the service itself (PHOTOS_*, AUTH_*), merged over the host settings.')
 param appSettings object = {}
+
+@description('Origins browsers may call the API from (siteConfig.cors.allowedOrigins), e.g. https://app.contoso.com; empty: no cross-origin calls; [\'*\']: any origin.')
+param corsAllowedOrigins array = []
+
+@description('Whether CORS responses allow credentials (siteConfig.cors.supportCredentials); list explicit origins with it, not *.')
+param corsSupportCredentials bool = false
 
 @description('Most instances the app scales out to.')
 @minValue(40)
@@ -84,6 +92,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        supportCredentials: corsSupportCredentials
+      }
     }
     functionAppConfig: {
       deployment: {

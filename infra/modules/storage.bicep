@@ -1,6 +1,7 @@
 // The storage account: the Functions host's storage (AzureWebJobsStorage, through the managed
-// identity), the deployment package container that `azd deploy` uploads to, and the photo table.
-// Shared-key access is off: every caller authenticates with Entra ID.
+// identity), the deployment package container that `azd deploy` uploads to, the photo table and
+// the container of photo bytes. Shared-key access is off: every caller authenticates with
+// Entra ID; no container allows anonymous (public) reads.
 
 @description('Name of the storage account (3-24 lower-case letters and digits, globally unique).')
 @minLength(3)
@@ -20,6 +21,11 @@ param deploymentContainerName string
 @minLength(3)
 @maxLength(63)
 param tableName string
+
+@description('Blob container that holds the photos\' bytes (3-63 lower-case letters, digits and single hyphens).')
+@minLength(3)
+@maxLength(63)
+param photosContainerName string
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -90,6 +96,16 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
+// The app also creates its container when missing, but provisioning it here means the app never
+// needs to: its identity's photo role is scoped to this container (rbac.bicep).
+resource photosContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobServices
+  name: photosContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
 resource tableServices 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: storage
   name: 'default'
@@ -103,7 +119,7 @@ resource photosTable 'Microsoft.Storage/storageAccounts/tableServices/tables@202
 @description('Name of the storage account.')
 output name string = storage.name
 
-@description('Blob endpoint, e.g. https://<account>.blob.core.windows.net/.')
+@description('Primary blob endpoint, e.g. https://<account>.blob.core.windows.net/ (with the trailing slash).')
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 
 @description('Table endpoint without the trailing slash, e.g. https://<account>.table.core.windows.net.')
@@ -111,3 +127,6 @@ output tableServiceUri string = 'https://${storage.name}.table.${environment().s
 
 @description('Name of the photo table.')
 output tableName string = photosTable.name
+
+@description('Name of the container of photo bytes.')
+output photosContainerName string = photosContainer.name

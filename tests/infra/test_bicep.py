@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,27 +68,37 @@ def test_storage_account_is_entra_only_tls12_and_private(bicep: Parsed) -> None:
     assert facts.storage_account_problems(_ok(bicep, "modules/storage.bicep")) == []
 
 
-def test_storage_holds_the_photo_table_and_a_private_deployment_container(bicep: Parsed) -> None:
+def test_storage_holds_the_photo_table_and_private_containers(bicep: Parsed) -> None:
     storage = _ok(bicep, "modules/storage.bicep")
     table = facts.the_resource(storage, "Microsoft.Storage/storageAccounts/tableServices/tables")
     assert table["name"] == "tableName"
     assert storage["parameters"]["tableName"]["type"] == "string"
-    container = facts.the_resource(
-        storage, "Microsoft.Storage/storageAccounts/blobServices/containers"
-    )
-    assert container["name"] == "deploymentContainerName"
-    assert container["properties"]["publicAccess"] == "None"
+    assert facts.container_problems(storage) == []
+    # The name the app and the role assignment get is the container's own, created here.
+    output = storage["outputs"]["photosContainerName"]["value"]
+    assert facts.dotted(output) == "photosContainer.name"
 
 
-def test_table_name_defaults_to_profile_photos(bicep: Parsed) -> None:
-    main = _ok(bicep, "main.bicep")
-    assert main["parameters"]["tableName"]["default"] == "ProfilePhotos"
+def test_table_and_container_names_default_to_the_apps_defaults(bicep: Parsed) -> None:
+    params = _ok(bicep, "main.bicep")["parameters"]
+    assert params["tableName"]["default"] == "ProfilePhotos"
+    assert params["containerName"]["default"] == "profile-photos"
 
 
 def test_function_app_is_flex_consumption_python_311_deployed_with_identity(
     bicep: Parsed,
 ) -> None:
     assert facts.function_app_problems(_ok(bicep, "modules/function-app.bicep")) == []
+
+
+def test_browsers_get_platform_cors_from_parameters_allowing_nothing_by_default(
+    bicep: Parsed,
+) -> None:
+    assert facts.cors_problems(_ok(bicep, "modules/function-app.bicep")) == []
+
+
+def test_cors_parameters_flow_from_main_into_the_function_app(bicep: Parsed) -> None:
+    assert facts.cors_flow_problems(_ok(bicep, "main.bicep")) == []
 
 
 def test_host_storage_and_telemetry_use_the_managed_identity(bicep: Parsed) -> None:
@@ -106,19 +117,17 @@ def test_basic_auth_publishing_is_disabled(bicep: Parsed) -> None:
 
 
 def test_service_settings_are_passed_from_main(bicep: Parsed) -> None:
-    api = _api_module(bicep)
-    settings = api["config"]["params"]["appSettings"]
-    assert set(settings) == {
-        "PHOTOS_STORAGE__tableServiceUri",
-        "PHOTOS_STORAGE__clientId",
-        "PHOTOS_TABLE_NAME",
-        "AUTH_TENANT_ID",
-        "AUTH_AUDIENCES",
-    }
-    assert settings["AUTH_AUDIENCES"] == "authAudiences"
-    # The same identity the host uses, and the storage module's endpoint (not a connection string).
-    assert settings["PHOTOS_STORAGE__clientId"] == api["config"]["params"]["identityClientId"]
-    assert "PHOTOS_STORAGE" not in settings
+    main = _ok(bicep, "main.bicep")
+    assert facts.service_settings_problems(main) == []
+    api = _api_module(bicep)["config"]["params"]
+    # The same identity the host uses, and endpoints (not a connection string).
+    assert api["appSettings"]["PHOTOS_STORAGE__clientId"] == api["identityClientId"]
+    assert "PHOTOS_STORAGE" not in api["appSettings"]
+    # The blob endpoint the app gets is the account's primary one, as the deployment uses.
+    assert api["appSettings"]["PHOTOS_STORAGE__blobServiceUri"] == api["storageBlobEndpoint"]
+    storage = _ok(bicep, "modules/storage.bicep")
+    endpoint = facts.dotted(storage["outputs"]["blobEndpoint"]["value"])
+    assert endpoint == "storage.properties.primaryEndpoints.blob"
 
 
 def test_tenant_defaults_to_the_deployment_tenant(bicep: Parsed) -> None:
@@ -159,6 +168,8 @@ def test_outputs_azd_needs(bicep: Parsed) -> None:
         "AZURE_FUNCTION_NAME",
         "AZURE_FUNCTION_URL",
         "SERVICE_API_NAME",
+        "PHOTOS_STORAGE_BLOB_SERVICE_URI",
+        "PHOTOS_CONTAINER_NAME",
     } <= set(outputs)
 
 
@@ -171,6 +182,9 @@ def test_parameters_file_maps_azd_environment_values(bicep: Parsed) -> None:
     assert values["authAudiences"]["value"] == "${AUTH_AUDIENCES}"
     assert values["environmentName"]["value"] == "${AZURE_ENV_NAME}"
     assert values["location"]["value"] == "${AZURE_LOCATION}"
+    assert values["containerName"]["value"] == "${PHOTOS_CONTAINER_NAME=profile-photos}"
+    assert values["corsAllowedOrigins"]["value"] == "${CORS_ALLOWED_ORIGINS}"
+    assert values["corsSupportCredentials"]["value"] == "${CORS_SUPPORT_CREDENTIALS=false}"
     for name, entry in values.items():
         assert re.fullmatch(r"\$\{[A-Z_]+(=[^}]*)?\}", entry["value"]), name
 
@@ -186,46 +200,87 @@ def test_azure_yaml_deploys_this_folder_as_the_api_function(bicep: Parsed) -> No
     assert api["config"]["params"]["serviceName"] == "api"
 
 
+# One weakening per copy, keyed by the file's path under infra/; each must be caught by the
+# checks of that file (_CHECKS).
 _WEAKENINGS = {
-    "storage.bicep": [
+    "modules/storage.bicep": [
         ("allowSharedKeyAccess: false", "allowSharedKeyAccess: true"),
         ("minimumTlsVersion: 'TLS1_2'", "minimumTlsVersion: 'TLS1_0'"),
+        (
+            "name: photosContainerName\n  properties: {\n    publicAccess: 'None'",
+            "name: photosContainerName\n  properties: {\n    publicAccess: 'Blob'",
+        ),
+        ("name: photosContainerName\n", "name: 'photos'\n"),
     ],
-    "function-app.bicep": [
+    "modules/function-app.bicep": [
         ("version: '3.11'", "version: '3.10'"),
         ("name: 'FC1'", "name: 'Y1'"),
         ("AzureWebJobsStorage__credential: 'managedidentity'", "AzureWebJobsStorage: 'x'"),
+        ("supportCredentials: corsSupportCredentials", "supportCredentials: true"),
+        ("param corsAllowedOrigins array = []", "param corsAllowedOrigins array = ['*']"),
+        ("      cors: {", "      corsOff: {"),
     ],
-    "rbac.bicep": [
+    "modules/rbac.bicep": [
         ("guid(storage.id, principalId, storageTableDataContributor)", "guid(storage.id)"),
+        # Another role under the Contributor's name: Owner of the photo container.
+        (
+            "storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'",
+            "storageBlobDataContributor = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'",
+        ),
+        # The photo role widened to the whole account.
+        (
+            "guid(photosContainer.id, principalId, storageBlobDataContributor)\n"
+            "  scope: photosContainer",
+            "guid(storage.id, principalId, storageBlobDataContributor)\n  scope: storage",
+        ),
     ],
+    "main.bicep": [
+        (
+            "PHOTOS_CONTAINER_NAME: storage.outputs.photosContainerName",
+            "PHOTOS_CONTAINER_NAME: 'x'",
+        ),
+        ("      PHOTOS_STORAGE__blobServiceUri: storage.outputs.blobEndpoint\n", ""),
+        ("photosContainerName: storage.outputs.photosContainerName", "photosContainerName: 'x'"),
+        ("corsSupportCredentials: corsSupportCredentials\n", "corsSupportCredentials: true\n"),
+        ("corsAllowedOrigins: corsOrigins", "corsAllowedOrigins: ['*']"),
+        ("param corsAllowedOrigins string = ''", "param corsAllowedOrigins string = '*'"),
+    ],
+}
+
+_CHECKS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "storage.bicep": lambda p: facts.storage_account_problems(p) + facts.container_problems(p),
+    "function-app.bicep": lambda p: (
+        facts.function_app_problems(p) + facts.host_settings_problems(p) + facts.cors_problems(p)
+    ),
+    "rbac.bicep": facts.role_assignment_problems,
+    "main.bicep": lambda p: facts.service_settings_problems(p) + facts.cors_flow_problems(p),
 }
 
 
 @pytest.fixture(scope="session")
 def weakened(tmp_path_factory: pytest.TempPathFactory) -> Parsed:
-    """Copies of the modules with one weakening each, parsed like the real ones."""
+    """Copies of the templates with one weakening each, parsed like the real ones."""
     root = tmp_path_factory.mktemp("weakened")
-    for module, edits in _WEAKENINGS.items():
-        text = (INFRA / "modules" / module).read_text(encoding="utf-8")
+    for path, edits in _WEAKENINGS.items():
+        text = (INFRA / path).read_text(encoding="utf-8")
         for index, (old, new) in enumerate(edits):
-            assert old in text, f"{module}: {old!r} is gone; update the weakening"
-            (root / f"{index}-{module}").write_text(text.replace(old, new), encoding="utf-8")
+            assert text.count(old) == 1, f"{path}: {old!r} is gone or not unique; update it"
+            name = f"{index}-{Path(path).name}"
+            (root / name).write_text(text.replace(old, new), encoding="utf-8")
     return {Path(path).name: result for path, result in parse_bicep(root).items()}
 
 
+def test_the_checks_pass_on_the_real_templates(bicep: Parsed) -> None:
+    # The other half of the weakened-copy test: the same checks, on what is deployed.
+    problems = {path: _CHECKS[Path(path).name](_ok(bicep, path)) for path in _WEAKENINGS}
+    assert problems == {path: [] for path in _WEAKENINGS}
+
+
 def test_the_checks_catch_a_weakened_template(weakened: Parsed) -> None:
-    checks = {
-        "storage.bicep": facts.storage_account_problems,
-        "function-app.bicep": lambda p: (
-            facts.function_app_problems(p) + facts.host_settings_problems(p)
-        ),
-        "rbac.bicep": facts.role_assignment_problems,
-    }
     missed = [
         name
         for name, result in weakened.items()
-        if not checks[name.split("-", 1)[1]](_ok(weakened, name))
+        if not _CHECKS[name.split("-", 1)[1]](_ok(weakened, name))
     ]
     assert len(weakened) == sum(map(len, _WEAKENINGS.values()))
     assert missed == []

@@ -9,7 +9,8 @@ from typing import Any
 from tests.infra.conftest import CHECKOV_CONFIG, INFRA, run_checkov
 
 # Checks that must run and pass: they guard what the deployment promises (HTTPS only, TLS 1.2,
-# no public blobs, no FTP). A checkov upgrade that drops one should be noticed.
+# no public blobs, no FTP, no CORS for every origin by default). A checkov upgrade that drops
+# one should be noticed.
 _KEY_CHECKS = {
     "CKV_AZURE_3",  # storage: HTTPS traffic only
     "CKV_AZURE_44",  # storage: TLS 1.2
@@ -18,6 +19,8 @@ _KEY_CHECKS = {
     "CKV_AZURE_145",  # function app: TLS 1.2
     "CKV_AZURE_78",  # function app: FTP disabled
     "CKV_AZURE_71",  # function app: managed identity
+    "CKV_AZURE_57",  # app service: CORS does not allow every origin
+    "CKV_AZURE_62",  # function app: CORS does not allow every origin
 }
 
 
@@ -63,10 +66,34 @@ def test_every_skipped_check_is_justified() -> None:
 
 
 def test_checkov_fails_a_weakened_template(tmp_path: Path) -> None:
-    text = (INFRA / "modules" / "storage.bicep").read_text(encoding="utf-8")
-    weakened = text.replace("minimumTlsVersion: 'TLS1_2'", "minimumTlsVersion: 'TLS1_0'")
-    weakened = weakened.replace("supportsHttpsTrafficOnly: true", "supportsHttpsTrafficOnly: false")
-    assert weakened != text
-    (tmp_path / "storage.bicep").write_text(weakened, encoding="utf-8")
-    failed = {c["check_id"] for c in run_checkov(tmp_path)["results"].get("failed_checks", [])}
-    assert {"CKV_AZURE_44", "CKV_AZURE_3"} <= failed
+    weakenings = {
+        "storage.bicep": [
+            ("minimumTlsVersion: 'TLS1_2'", "minimumTlsVersion: 'TLS1_0'"),
+            ("supportsHttpsTrafficOnly: true", "supportsHttpsTrafficOnly: false"),
+            (
+                "name: photosContainerName\n  properties: {\n    publicAccess: 'None'",
+                "name: photosContainerName\n  properties: {\n    publicAccess: 'Blob'",
+            ),
+        ],
+        "function-app.bicep": [
+            ("param corsAllowedOrigins array = []", "param corsAllowedOrigins array = ['*']"),
+        ],
+    }
+    for module, edits in weakenings.items():
+        text = (INFRA / "modules" / module).read_text(encoding="utf-8")
+        for old, new in edits:
+            assert text.count(old) == 1, f"{module}: {old!r} is gone or not unique"
+            text = text.replace(old, new)
+        (tmp_path / module).write_text(text, encoding="utf-8")
+    failed = {
+        (c["check_id"], c["resource"].rsplit(".", 1)[-1])
+        for c in run_checkov(tmp_path)["results"].get("failed_checks", [])
+    }
+    assert {
+        ("CKV_AZURE_44", "storage"),
+        ("CKV_AZURE_3", "storage"),
+        ("CKV_AZURE_34", "photosContainer"),
+        ("CKV_AZURE_57", "functionApp"),
+        ("CKV_AZURE_62", "functionApp"),
+    } <= failed
+    assert ("CKV_AZURE_34", "deploymentContainer") not in failed  # only the weakened one
