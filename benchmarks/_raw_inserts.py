@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -78,10 +79,8 @@ async def main_async(args: argparse.Namespace) -> None:
             await client.create_entity(_entity("cold-start"), **options)
             print("inserted", flush=True)
             return
-        try:
+        with contextlib.suppress(ResourceExistsError):
             await client.create_table()
-        except ResourceExistsError:
-            pass
         users = [str(uuid.uuid4()) for _ in range(args.users)]
         for number in range(50):
             await client.create_entity(_entity(users[number % len(users)]), **options)

@@ -17,8 +17,14 @@ from pathlib import Path
 
 from devtools.azurite import AzuriteProcess, connection_string, start_azurite
 from devtools.host_process import DevHostProcess, start_dev_host_process
-from devtools.token import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DevIssuer, TokenRequest
-from devtools.token import ensure_dev_issuer, mint
+from devtools.token import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_ISSUER,
+    DevIssuer,
+    TokenRequest,
+    ensure_dev_issuer,
+    mint,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BODY = b'{"@odata.type": "#microsoft.graph.profilePhoto", "height": 6, "width": 5}'

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
@@ -48,10 +50,8 @@ TOP_IMPORTS = 12
 async def _create_tables(connection: str) -> None:
     for table in (HOST_TABLE, RAW_TABLE):
         async with TableClient.from_connection_string(connection, table_name=table) as client:
-            try:
+            with contextlib.suppress(ResourceExistsError):
                 await client.create_table()
-            except ResourceExistsError:
-                pass
 
 
 def _host_first_201(storage: Storage, token: str) -> float:
@@ -125,18 +125,19 @@ def run(rounds: int) -> dict[str, Any]:
         (token,) = tokens_for_users(storage.issuer, 1)
         host: list[float] = []
         raw: list[float] = []
+        sides: list[tuple[list[float], Callable[[], float]]] = [
+            (host, lambda: _host_first_201(storage, token)),
+            (raw, lambda: _raw_first_insert(storage)),
+        ]
         for number in range(rounds):
-            sides = [
-                (host, lambda: _host_first_201(storage, token)),
-                (raw, lambda: _raw_first_insert(storage)),
-            ]
             for samples, side in sides if number % 2 == 0 else sides[::-1]:
                 samples.append(side())
-    app_imports, floor_imports = [], []
+    app_imports: list[list[tuple[str, int, int]]] = []
+    floor_imports: list[list[tuple[str, int, int]]] = []
+    pair = [(app_imports, "import add_photo"), (floor_imports, "import azure.data.tables.aio")]
     for number in range(3):
-        pair = [(app_imports, "import add_photo"), (floor_imports, "import azure.data.tables.aio")]
-        for samples, statement in pair if number % 2 == 0 else pair[::-1]:
-            samples.append(_import_times(statement))
+        for imports, statement in pair if number % 2 == 0 else pair[::-1]:
+            imports.append(_import_times(statement))
     app_ms = median([_total_ms(rows) for rows in app_imports])
     floor_ms = median([_total_ms(rows) for rows in floor_imports])
     top = sorted(app_imports[-1], key=lambda row: row[2], reverse=True)
