@@ -243,15 +243,18 @@ class TablePhotoStore:
                 await self._credential.close()
 
     async def _insert(self, entity: Mapping[str, Any]) -> None:
+        """Insert ``entity``; storage answers ``204`` without echoing it (``INSERT_OPTIONS``),
+        and its logs carry the Graph request id as the client request id."""
         tables_created = self._tables_created
+        options = _insert_options(entity)
         try:
-            await self._table.create_entity(entity, retry_on_methods=POST_RETRY_METHODS)
+            await self._table.create_entity(entity, **options)
             return
         except ResourceNotFoundError:
             pass  # the table does not exist (yet, or any more)
         await self._create_table(tables_created)
         try:
-            await self._table.create_entity(entity, retry_on_methods=POST_RETRY_METHODS)
+            await self._table.create_entity(entity, **options)
         except ResourceNotFoundError:
             raise ServiceUnavailable(
                 "The photo table is not available; try again later.", retry_after=RETRY_AFTER
@@ -330,6 +333,23 @@ class TablePhotoStore:
                 raise
             logger.warning("Photo store %s: storage busy: %s", operation, summary(error))
             raise unavailable(retry_after(error)) from None
+
+
+INSERT_OPTIONS: Final[Mapping[str, Any]] = {
+    "retry_on_methods": POST_RETRY_METHODS,
+    "response_preference": "return-no-content",
+}
+"""``create_entity`` keywords: POST retried (``shared.storage.table_client``), and
+``Prefer: return-no-content``: the insert's answer is not needed, so storage sends none."""
+
+
+def _insert_options(entity: Mapping[str, Any]) -> dict[str, Any]:
+    """``INSERT_OPTIONS``, with the entity's ``RequestId`` (the Graph request id) as azure-core's
+    ``request_id``, sent as ``x-ms-client-request-id``: one id from the caller to storage's logs."""
+    request_id = entity.get("RequestId")
+    if isinstance(request_id, str) and request_id:
+        return {**INSERT_OPTIONS, "request_id": request_id}
+    return dict(INSERT_OPTIONS)
 
 
 def _stored_by_same_request(existing: Mapping[str, Any] | None, photo: NewPhoto) -> Photo:
