@@ -30,7 +30,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
@@ -41,7 +41,6 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.data.tables.aio import TableClient
-from azure.storage.blob.aio import ContainerClient
 
 from shared.config import StorageSettings
 from shared.graph.errors import (
@@ -82,6 +81,9 @@ from shared.storage.table_client import (
     create_table_client,
     default_credential,
 )
+
+if TYPE_CHECKING:
+    from azure.storage.blob.aio import ContainerClient
 
 logger = logging.getLogger(__name__)
 
