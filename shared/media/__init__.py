@@ -21,26 +21,55 @@ Benchmark (decode + every size, against Pillow's plain decode + one resize):
     .venv/bin/python -m benchmarks.bench_media [--rounds N]
 """
 
+from typing import TYPE_CHECKING, Any
+
 from shared.limits import MAX_IMAGE_BYTES
-from shared.media.decoding import (
-    ACCEPTED,
-    MAX_PIXELS,
-    MAX_SIDE,
-    ImageFacts,
-    open_image,
-)
 from shared.media.failures import DimensionsMismatch, ImageRejected, Rejection
-from shared.media.rendering import (
-    JPEG_QUALITY,
-    DecodedImage,
-    RenderedSize,
-    decode,
-    encode_jpeg,
-    etag_of,
-    render_exact,
-    render_sizes,
-)
 from shared.media.sizes import SIZES, is_size_id, size_id, sizes_for
+
+if TYPE_CHECKING:
+    from shared.media.decoding import ACCEPTED, MAX_PIXELS, MAX_SIDE, ImageFacts, open_image
+    from shared.media.rendering import (
+        JPEG_QUALITY,
+        DecodedImage,
+        RenderedSize,
+        decode,
+        encode_jpeg,
+        etag_of,
+        render_exact,
+        render_sizes,
+    )
+
+_IMPORTED_ON_USE = {
+    **dict.fromkeys(("ACCEPTED", "MAX_PIXELS", "MAX_SIDE", "ImageFacts", "open_image"), "decoding"),
+    **dict.fromkeys(
+        (
+            "JPEG_QUALITY",
+            "DecodedImage",
+            "RenderedSize",
+            "decode",
+            "encode_jpeg",
+            "etag_of",
+            "render_exact",
+            "render_sizes",
+        ),
+        "rendering",
+    ),
+}
+"""Names from the modules that need Pillow: imported on first use, so that a process that
+never handles a photo's bytes (or not yet: a cold start's first ``POST``) never loads Pillow."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _IMPORTED_ON_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACCEPTED",

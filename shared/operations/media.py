@@ -28,7 +28,7 @@ from shared.graph.errors import (
 from shared.graph.responses import RequestIds, bytes_response, empty_response, json_response
 from shared.graph.urls import photo_not_found, profile_photo_context, service_root
 from shared.limits import MAX_IMAGE_BYTES
-from shared.media import ImageRejected, Rejection, etag_of, is_size_id, render_exact, render_sizes
+from shared.media import ImageRejected, Rejection, is_size_id
 from shared.models import Photo
 from shared.operations.base import OperationsBase
 from shared.routes import Target
@@ -67,6 +67,8 @@ class MediaOperations(OperationsBase):
         user = await self._authorized_user(req, target, "add")
         data = _image_body(req)
         condition = if_match(req.headers.get("If-Match"))
+        from shared.media import etag_of, render_sizes  # Pillow: loaded with the first photo
+
         rendered = await _render(render_sizes, data)
         images = [Image(jpeg, etag_of(jpeg), width=size, height=size) for size, jpeg in rendered]
         try:
@@ -124,6 +126,8 @@ class MediaOperations(OperationsBase):
         photo = await self._store.get(user.key, photo_id)
         if photo is None:
             raise photo_not_found(photo_id)
+        from shared.media import etag_of, render_exact  # Pillow: loaded with the first photo
+
         jpeg = await _render(render_exact, data, photo.width, photo.height)
         image = Image(jpeg, etag_of(jpeg), width=photo.width, height=photo.height)
         try:

@@ -12,10 +12,13 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import ContentSettings
-from azure.storage.blob.aio import ContainerClient
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContentSettings
+    from azure.storage.blob.aio import ContainerClient
 
 from shared.storage.failures import summary
 
@@ -56,7 +59,7 @@ class PhotoBlobs:
                 name,
                 data,
                 overwrite=False,
-                content_settings=ContentSettings(content_type=content_type),
+                content_settings=_content_settings(content_type),
             )
         except ResourceExistsError:
             properties = await self._container.get_blob_client(name).get_blob_properties()
@@ -98,3 +101,9 @@ class PhotoBlobs:
             with contextlib.suppress(ResourceExistsError):  # another process was first
                 await self._container.create_container()
             self._created += 1
+
+
+def _content_settings(content_type: str) -> ContentSettings:
+    from azure.storage.blob import ContentSettings  # the blob SDK: loaded with the first upload
+
+    return ContentSettings(content_type=content_type)

@@ -131,8 +131,9 @@ class PhotoRows:
                 _counter_write(partition, count + 1, counter),
             ]
             try:
+                # The Graph request id reaches storage's logs as x-ms-client-request-id.
                 results = await self._table.submit_transaction(
-                    operations, retry_on_methods=POST_RETRY_METHODS
+                    operations, retry_on_methods=POST_RETRY_METHODS, request_id=photo.request_id
                 )
             except TableTransactionError as error:
                 if error.index == _PHOTO and error.status_code == 409:

@@ -30,7 +30,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
@@ -40,7 +40,6 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.data.tables.aio import TableClient
-from azure.storage.blob.aio import ContainerClient
 
 from shared.config import DEFAULT_PHOTOS_PER_USER_LIMIT, StorageSettings
 from shared.graph.errors import (
@@ -66,10 +65,8 @@ from shared.storage.failures import (
 from shared.storage.media_rows import MediaRows
 from shared.storage.photo_rows import PhotoRows
 from shared.storage.photo_store import (
-    IdempotencyKeyReused,
     Image,
     NewPhoto,
-    PhotoExists,
     Precondition,
     ProfilePhoto,
 )
@@ -79,6 +76,9 @@ from shared.storage.table_client import (
     create_table_client,
     default_credential,
 )
+
+if TYPE_CHECKING:
+    from azure.storage.blob.aio import ContainerClient
 
 logger = logging.getLogger(__name__)
 
@@ -282,27 +282,3 @@ class TablePhotoStore:
                 raise
             logger.warning("Photo store %s: storage busy: %s", operation, summary(error))
             raise unavailable(retry_after(error)) from None
-
-
-def _stored_by_same_request(existing: Mapping[str, Any] | None, photo: NewPhoto) -> Photo:
-    """The photo in ``existing`` (the row ``photo``'s insert met) if the same request or the same
-    idempotency claim stored it; ``IdempotencyKeyReused`` for the key with another body; else
-    ``PhotoExists``."""
-    if existing is not None:
-        if existing.get("RequestId") == photo.request_id:
-            # Our own insert, replayed by the retry policy after it had succeeded.
-            logger.info(
-                "Insert of request %s was replayed after it had succeeded", photo.request_id
-            )
-            return photo_from_entity(existing)
-        claim = photo.idempotency
-        if claim is not None and existing.get("IdempotencyKey") == claim.key:
-            if existing.get("BodyHash") != claim.fingerprint:
-                raise IdempotencyKeyReused()
-            logger.info(
-                "Request %s repeats request %s (same idempotency key)",
-                photo.request_id,
-                existing.get("RequestId"),
-            )
-            return photo_from_entity(existing)
-    raise PhotoExists(photo.photo_id)

@@ -1,0 +1,192 @@
+"""Cold start: a new dev host's first ``201`` against a new process's first raw insert.
+
+    .venv/bin/python -m benchmarks.bench_cold_start [--rounds 5]
+
+Against one in-memory Azurite whose tables already exist, alternating round by round:
+
+- host: spawn ``python -m devtools.host`` on a free port, then POST ``/me/photos`` until the
+  first ``201`` (a refused connection is retried every 5 ms): spawn → first 201;
+- raw floor: spawn ``python -m benchmarks._raw_inserts ... --once`` (import azure-data-tables,
+  build the async ``TableClient``, one ``create_entity``): spawn → its "inserted" line.
+
+Then ``python -X importtime -c "import add_photo"`` against ``import azure.data.tables.aio``
+(the raw client's import), and the largest cumulative import costs of ``add_photo``.
+Prints medians and ratios, then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from azure.core.exceptions import ResourceExistsError
+from azure.data.tables.aio import TableClient
+
+from benchmarks._measure import machine, median, print_json, print_table, ratio
+from benchmarks._stack import (
+    BODY,
+    HOST_TABLE,
+    REPO_ROOT,
+    Storage,
+    host_environment,
+    post_headers,
+    running_storage,
+    tokens_for_users,
+)
+from devtools.azurite import free_port
+
+RAW_TABLE = "RawColdPhotos"
+TOP_IMPORTS = 12
+
+
+async def _create_tables(connection: str) -> None:
+    for table in (HOST_TABLE, RAW_TABLE):
+        async with TableClient.from_connection_string(connection, table_name=table) as client:
+            with contextlib.suppress(ResourceExistsError):
+                await client.create_table()
+
+
+def _host_first_201(storage: Storage, token: str) -> float:
+    port = free_port()
+    env = {**host_environment(storage), "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "devtools.host", "--port", str(port), "--root", str(REPO_ROOT)]
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection.request("POST", "/api/me/photos", body=BODY, headers=post_headers(token))
+                status = connection.getresponse().status
+                connection.close()
+            except ConnectionRefusedError:
+                if process.poll() is not None:
+                    raise SystemExit("the dev host exited before answering") from None
+                time.sleep(0.005)
+                continue
+            if status != 201:
+                raise SystemExit(f"the first POST answered {status}")
+            return time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _raw_first_insert(storage: Storage) -> float:
+    command = [sys.executable, "-m", "benchmarks._raw_inserts"]
+    command += [storage.connection_string, RAW_TABLE, "user", "--once"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    process.wait(30)
+    if "inserted" not in line:
+        raise SystemExit(f"the raw client said {line!r}")
+    return elapsed
+
+
+def _import_times(statement: str) -> list[tuple[str, int, int]]:
+    """(module, self µs, cumulative µs) for ``python -X importtime -c statement``."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, cumulative, name = line.removeprefix("import time:").split("|")
+        rows.append((name.rstrip()[1:], int(own), int(cumulative)))  # nested: indented
+    return rows
+
+
+def _total_ms(rows: list[tuple[str, int, int]]) -> float:
+    return sum(cumulative for name, _, cumulative in rows if not name.startswith(" ")) / 1000
+
+
+def run(rounds: int) -> dict[str, Any]:
+    with running_storage() as storage:
+        asyncio.run(_create_tables(storage.connection_string))
+        (token,) = tokens_for_users(storage.issuer, 1)
+        host: list[float] = []
+        raw: list[float] = []
+        sides: list[tuple[list[float], Callable[[], float]]] = [
+            (host, lambda: _host_first_201(storage, token)),
+            (raw, lambda: _raw_first_insert(storage)),
+        ]
+        for number in range(rounds):
+            for samples, side in sides if number % 2 == 0 else sides[::-1]:
+                samples.append(side())
+    app_imports: list[list[tuple[str, int, int]]] = []
+    floor_imports: list[list[tuple[str, int, int]]] = []
+    pair = [(app_imports, "import add_photo"), (floor_imports, "import azure.data.tables.aio")]
+    for number in range(3):
+        for imports, statement in pair if number % 2 == 0 else pair[::-1]:
+            imports.append(_import_times(statement))
+    app_ms = median([_total_ms(rows) for rows in app_imports])
+    floor_ms = median([_total_ms(rows) for rows in floor_imports])
+    top = sorted(app_imports[-1], key=lambda row: row[2], reverse=True)
+    return {
+        "rounds": rounds,
+        "host_first_201_ms": round(median(host) * 1000, 1),
+        "raw_first_insert_ms": round(median(raw) * 1000, 1),
+        "ratio": ratio(median(host), median(raw)),
+        "import_add_photo_ms": round(app_ms, 1),
+        "import_raw_client_ms": round(floor_ms, 1),
+        "import_ratio": ratio(app_ms, floor_ms),
+        "top_imports_cumulative_ms": [
+            [name.strip(), round(cumulative / 1000, 1)]
+            for name, _, cumulative in top[1 : TOP_IMPORTS + 1]
+        ],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    where = machine()
+    figures = run(max(1, args.rounds))
+    print(f"{figures['rounds']} rounds per side, medians")
+    print_table(
+        ["what", "ms", "floor", "floor ms", "ratio"],
+        [
+            [
+                "spawn -> first 201",
+                figures["host_first_201_ms"],
+                "spawn -> first raw insert",
+                figures["raw_first_insert_ms"],
+                f"{figures['ratio']:.2f}x",
+            ],
+            [
+                "import add_photo",
+                figures["import_add_photo_ms"],
+                "import azure.data.tables.aio",
+                figures["import_raw_client_ms"],
+                f"{figures['import_ratio']:.2f}x",
+            ],
+        ],
+    )
+    print("largest cumulative import costs of add_photo (ms, one run):")
+    for name, cumulative in figures["top_imports_cumulative_ms"]:
+        print(f"  {cumulative:8.1f}  {name}")
+    print_json("cold_start", machine=where, **figures)
+
+
+if __name__ == "__main__":
+    main()
