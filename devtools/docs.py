@@ -121,6 +121,13 @@ SETTINGS: Final[Mapping[str, tuple[str, str]]] = {
         "leeway, in seconds, on `exp` and `nbf`",
         str(DEFAULT_CLOCK_SKEW_SECONDS),
     ),
+    "PUBLIC_BASE_URL": (
+        "the base URL clients use when a gateway stands in front (an absolute `https://` or "
+        "`http://` URL, no query or fragment): it replaces scheme, host and route prefix in "
+        "`@odata.context`, `Location` and `@odata.nextLink`; the request's `v1.0` / `beta` "
+        "segment is appended to it",
+        "— (URLs follow the request)",
+    ),
 }
 """Every setting ``shared.config`` reads: its meaning and its default."""
 

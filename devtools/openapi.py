@@ -8,7 +8,9 @@ them (``shared.graph.body``, ``shared.graph.query``, ``shared.graph.errors``, â€
 Design notes:
 
 - ``servers`` is the relative ``/api`` (host.json's route prefix): the same document works
-  locally and in Azure, resolved against wherever it was fetched from.
+  locally and in Azure, resolved against wherever it was fetched from. ``/api/v1.0`` and
+  ``/api/beta`` follow as further servers (every path is served under each), not as path
+  variants: the paths stay Graph's, and a tool that takes the first server tests ``/api``.
 - Every operation needs a bearer token (the global ``security``), except the document's own
   route. The scopes and roles each operation accepts are in its description: an ``http``
   bearer scheme has no scopes of its own.
@@ -33,7 +35,7 @@ from shared.idempotency import MAX_KEY_LENGTH
 from shared.limits import MAX_BODY_BYTES, MAX_IMAGE_BYTES
 from shared.models import INT32_MAX, MAX_ID_LENGTH, PROFILE_PHOTO_TYPE
 from shared.openapi import DOCUMENT_PATH
-from shared.routes import ROUTES
+from shared.routes import ROUTES, VERSIONS
 
 OPENAPI_VERSION: Final = "3.1.1"
 API_VERSION: Final = "0.1.0"
@@ -772,7 +774,16 @@ def build_document() -> Json:
                 "`client-request-id`. Paths are case-insensitive and take a trailing `/`."
             ),
         },
-        "servers": [{"url": SERVER_URL, "description": "This service (relative)."}],
+        "servers": [
+            {"url": SERVER_URL, "description": "This service (relative)."},
+            *(
+                {
+                    "url": f"{SERVER_URL}/{version}",
+                    "description": f"The same, as Graph's {version}.",
+                }
+                for version in VERSIONS
+            ),
+        ],
         "security": [{_BEARER: []}],
         "tags": [
             {"name": "photos", "description": "A user's profile photos."},

@@ -49,7 +49,9 @@ def build_handlers(settings: Settings) -> PhotoHandlers:
     keys = JwksKeySource(settings.auth.jwks_uri)
     validator = TokenValidator(settings.auth, keys)
     store = open_photo_store(settings.storage)
-    return PhotoHandlers(validator, store, also_close=(keys,))
+    return PhotoHandlers(
+        validator, store, also_close=(keys,), public_base_url=settings.public_base_url
+    )
 
 
 class PhotoApp:

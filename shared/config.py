@@ -70,6 +70,8 @@ class AuthSettings:
 class Settings:
     storage: StorageSettings
     auth: AuthSettings
+    public_base_url: str | None = None
+    """``PUBLIC_BASE_URL`` without a trailing ``/``; None: URLs handed back follow the request."""
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -290,9 +292,43 @@ def _check_jwks_uri(uri: str) -> None:
         )
 
 
+def _load_public_base_url(environ: Mapping[str, str]) -> str | None:
+    """``PUBLIC_BASE_URL``: an absolute ``https://`` or ``http://`` URL, no query or fragment."""
+    url = _get(environ, "PUBLIC_BASE_URL")
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # an invalid port or "[IPv6]" host
+        parts, port_ok = None, False
+    if (
+        parts is None
+        or not port_ok
+        or parts.scheme.lower() not in ("https", "http")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or "?" in url
+        or "#" in url
+        or any(character.isspace() for character in url)
+    ):
+        raise ConfigError(
+            "PUBLIC_BASE_URL must be an absolute https:// or http:// URL without user info, "
+            "query or fragment (e.g. https://photos.contoso.com/api), "
+            f"got {url[:100]!r}"
+        )
+    return url.rstrip("/")
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Build the typed settings from ``environ``; raise ``ConfigError`` naming any bad setting."""
-    return Settings(storage=_load_storage(environ), auth=_load_auth(environ))
+    return Settings(
+        storage=_load_storage(environ),
+        auth=_load_auth(environ),
+        public_base_url=_load_public_base_url(environ),
+    )
 
 
 def load_process_settings() -> Settings:

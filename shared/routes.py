@@ -12,6 +12,10 @@ is derived from this table, never restated:
   use it);
 - the OpenAPI paths (``devtools.openapi``).
 
+Every template is also served under Graph's version segments: ``v1.0/…`` and ``beta/…`` (as
+``…/api``, ``…/api/v1.0`` and ``…/api/beta`` are all base URLs); ``Target.version`` says which
+one the request used, so the URLs handed back keep it.
+
 Templates are ``/``-separated segments: literals (matched case-insensitively, like the host)
 or ``{name}`` parameters from ``PARAMETERS``. Path values arrive as the host gives them:
 percent-decoded except ``%2F``, which stays as it is (``Target.photo_id`` reads it as ``/``).
@@ -41,7 +45,18 @@ PARAMETERS: Final[Mapping[str, str]] = {
 }
 """The path parameters and the segment each one matches."""
 
+VERSIONS: Final = ("v1.0", "beta")
+"""Graph's version segments, each an optional first segment of every route."""
+_VERSION_GROUP: Final = "version"
+
 _PARAMETER = re.compile(r"^\{(?P<name>[a-z][a-z-]*)\}$")
+
+
+def _version_pattern(*, named: bool) -> str:
+    """The optional version segment in front of every template (``v1.0/``, ``beta/``)."""
+    versions = "|".join(re.escape(version) for version in VERSIONS)
+    group = f"?P<{_VERSION_GROUP}>" if named else "?:"
+    return f"(?:({group}{versions})/)?"
 
 
 def _group(name: str) -> str:
@@ -79,7 +94,9 @@ class Route:
 
     def __post_init__(self) -> None:
         compiled = tuple(
-            re.compile(f"^{template_pattern(template)}/?$", re.IGNORECASE)
+            re.compile(
+                f"^{_version_pattern(named=True)}{template_pattern(template)}/?$", re.IGNORECASE
+            )
             for template in self.templates
         )
         object.__setattr__(self, "_compiled", compiled)
@@ -96,8 +113,12 @@ class Route:
         """The template ``path`` matches and its parameter values, or None."""
         for template, pattern in zip(self.templates, self._compiled, strict=True):
             found = pattern.match(path)
-            if found is not None and all(value.strip() for value in found.groupdict().values()):
-                return template, found.groupdict()
+            if found is None:
+                continue
+            values = {name: value for name, value in found.groupdict().items() if value is not None}
+            parameters = (value for name, value in values.items() if name != _VERSION_GROUP)
+            if all(value.strip() for value in parameters):
+                return template, values
         return None
 
     def host_route(self) -> str:
@@ -105,7 +126,7 @@ class Route:
         alternatives = "|".join(
             template_pattern(template, named=False) for template in self.templates
         )
-        regex = f"^(?:{alternatives})/?$".replace("/", r"\x2F")
+        regex = f"^{_version_pattern(named=False)}(?:{alternatives})/?$".replace("/", r"\x2F")
         return "{*target:regex(" + regex + ")}"
 
 
@@ -157,11 +178,15 @@ ROUTES_BY_FUNCTION: Final[Mapping[str, Route]] = {route.function: route for rout
 
 @dataclass(frozen=True)
 class Target:
-    """What a matched path names: ``user`` None for ``/me``; ``photo_id`` as the client meant it."""
+    """What a matched path names: ``user`` None for ``/me``; ``photo_id`` as the client meant it.
+
+    ``version``: the version segment the path started with (``v1.0``, ``beta``, as sent), or None.
+    """
 
     user: str | None
     photo_id: str | None
     as_ref: bool
+    version: str | None = None
 
 
 _ENCODED_SLASH = re.compile("%2F", re.IGNORECASE)
@@ -173,6 +198,7 @@ def target_of(template: str, values: Mapping[str, str]) -> Target:
         user=values.get("user"),
         photo_id=None if photo_id is None else _ENCODED_SLASH.sub("/", photo_id),
         as_ref=template.endswith("/$ref"),
+        version=values.get(_VERSION_GROUP),
     )
 
 

@@ -26,7 +26,7 @@ from shared.graph.errors import (
     UnsupportedMediaType,
 )
 from shared.graph.responses import RequestIds, bytes_response, empty_response, json_response
-from shared.graph.urls import photo_not_found, profile_photo_context, service_root
+from shared.graph.urls import photo_not_found, profile_photo_context
 from shared.limits import MAX_IMAGE_BYTES
 from shared.media import ImageRejected, Rejection, etag_of, is_size_id, render_exact, render_sizes
 from shared.models import Photo
@@ -50,7 +50,7 @@ class MediaOperations(OperationsBase):
         """The largest size's metadata, with ``@odata.mediaEtag``."""
         user = await self._authorized_user(req, target, "read")
         largest = (await self._profile(user)).largest
-        root = service_root(req.url, req.route_params.get("target", ""))
+        root = self._base_url(req, target)
         body = {"@odata.context": profile_photo_context(root, user.name), **largest.to_graph()}
         return json_response(200, body, ids)
 

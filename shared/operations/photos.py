@@ -28,7 +28,6 @@ from shared.graph.urls import (
     photo_not_found,
     photo_url,
     photos_context,
-    service_root,
     with_query,
 )
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -77,7 +76,7 @@ class PhotoOperations(OperationsBase):
                 f"The {IDEMPOTENCY_HEADER} was already used for a request with another "
                 "body; use a new key for a new request."
             ) from None
-        root = service_root(req.url, req.route_params.get("target", ""))
+        root = self._base_url(req, target)
         body = {"@odata.context": photo_entity_context(root, user.name), **photo.to_graph()}
         location = photo_url(root, user.name, photo.id)
         return json_response(201, body, ids, {"Location": location})
@@ -88,13 +87,15 @@ class PhotoOperations(OperationsBase):
         user = await self._authorized_user(req, target, "read")
         options = parse_list_options(req.params)
         page = await self._store.list(user.key, top=options.top, after=options.after)
-        root = service_root(req.url, req.route_params.get("target", ""))
+        root = self._base_url(req, target)
         body: dict[str, object] = {
             "@odata.context": photos_context(root, user.name, options.select)
         }
         if page.has_more:
             skiptoken = encode_skiptoken(position_of(page.photos[-1]))
-            body["@odata.nextLink"] = with_query(req.url, next_page_query(req.params, skiptoken))
+            body["@odata.nextLink"] = with_query(
+                self._request_url(req), next_page_query(req.params, skiptoken)
+            )
         body["value"] = [selected(photo.to_graph(), options.select) for photo in page.photos]
         return json_response(200, body, ids)
 
@@ -107,7 +108,7 @@ class PhotoOperations(OperationsBase):
         photo = await self._store.get(user.key, photo_id)
         if photo is None:
             raise photo_not_found(photo_id)
-        root = service_root(req.url, req.route_params.get("target", ""))
+        root = self._base_url(req, target)
         context = photo_entity_context(root, user.name, select)
         return json_response(
             200, {"@odata.context": context, **selected(photo.to_graph(), select)}, ids

@@ -174,9 +174,14 @@ def test_every_function_and_method_is_documented(document: dict[str, Any]) -> No
     assert reached == every
 
 
-def test_servers_is_the_route_prefix_relative(document: dict[str, Any]) -> None:
-    assert document["servers"] == [
-        {"url": f"/{read_route_prefix(REPO_ROOT)}", "description": "This service (relative)."}
+def test_servers_is_the_route_prefix_relative_then_each_version(
+    document: dict[str, Any],
+) -> None:
+    prefix = f"/{read_route_prefix(REPO_ROOT)}"
+    assert [server["url"] for server in document["servers"]] == [
+        prefix,
+        f"{prefix}/v1.0",
+        f"{prefix}/beta",
     ]
 
 
