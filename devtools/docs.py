@@ -59,8 +59,9 @@ ERROR_CASES: Final[Mapping[str, str]] = {
     "were never put (`ResourceNotFound`'s kin, with Graph's own code)",
     "MethodNotAllowed": "a method the path does not serve, or a write to a size (sizes are "
     "read-only); `Allow` lists the methods that are served",
-    "NotAcceptable": "a `$value` request whose `Accept` admits neither `image/jpeg` nor "
-    "`application/octet-stream`",
+    "NotAcceptable": "an `Accept` that admits nothing the resource is served as: "
+    "`application/json` for the JSON resources, `application/xml` for `$metadata`, "
+    "`image/jpeg` or `application/octet-stream` for `$value`",
     "PreconditionFailed": "`If-Match` on a photo write or delete names another ETag than the "
     "photo's, or there is no photo yet",
     "Conflict": "the body's `id` is already a photo of that user",

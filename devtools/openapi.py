@@ -370,7 +370,8 @@ _ERRORS: Final[dict[str, tuple[type[errors.GraphError], str, tuple[str, ...]]]] 
     ),
     "NotAcceptable": (
         errors.NotAcceptable,
-        "`Accept` admits neither `image/jpeg` nor `application/octet-stream`.",
+        "`Accept` admits nothing this resource is served as (`application/json`; for "
+        "bytes `image/jpeg` or `application/octet-stream`).",
         (),
     ),
     "PreconditionFailed": (
@@ -495,6 +496,7 @@ def _add(operation_id: str, for_me: bool, as_ref: bool) -> Json:
             **_errors("BadRequest", "Unauthorized", "Forbidden"),
             **({} if for_me else _errors("NotFound")),
             **_errors(
+                "NotAcceptable",
                 "Conflict",
                 "PayloadTooLarge",
                 "UnsupportedMediaType",
@@ -516,7 +518,8 @@ def _list(operation_id: str, for_me: bool) -> Json:
     return _operation(
         operation_id,
         "List photos",
-        "The user's photos, oldest first, in pages. Unknown `$` query options are 400. "
+        "The user's photos, oldest first, in pages. Unknown system query options are 400; "
+        "the `$` may be left out and names compare case-insensitively (`top=1`, `$TOP=1`). "
         + _READ_PERMISSIONS
         + (_ME_NOTE if for_me else ""),
         ([] if for_me else ["user"]) + ["top", "skiptoken", "select"],
@@ -524,7 +527,7 @@ def _list(operation_id: str, for_me: bool) -> Json:
             "200": ok,
             **_errors("BadRequest", "Unauthorized", "Forbidden"),
             **({} if for_me else _errors("NotFound")),
-            **_errors("InternalServerError", "ServiceUnavailable"),
+            **_errors("NotAcceptable", "InternalServerError", "ServiceUnavailable"),
         },
     )
 
@@ -543,7 +546,7 @@ def _get(operation_id: str, for_me: bool) -> Json:
         {
             "200": ok,
             **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound"),
-            **_errors("InternalServerError", "ServiceUnavailable"),
+            **_errors("NotAcceptable", "InternalServerError", "ServiceUnavailable"),
         },
     )
 
@@ -577,7 +580,7 @@ def _document_operation() -> Json:
                 "headers": dict(_IDS),
                 "content": _json_content({"$ref": f"{_SCHEMAS}OpenApiDocument"}),
             },
-            **_errors("InternalServerError"),
+            **_errors("NotAcceptable", "InternalServerError"),
         },
     }
 
@@ -673,7 +676,7 @@ def _get_profile(operation_id: str, for_me: bool) -> Json:
         {
             "200": ok,
             **_errors("BadRequest", "Unauthorized", "Forbidden", "ImageNotFound"),
-            **_errors("InternalServerError", "ServiceUnavailable"),
+            **_errors("NotAcceptable", "InternalServerError", "ServiceUnavailable"),
         },
     )
 

@@ -16,7 +16,12 @@ from typing import Final, TypeVar
 import azure.functions as func
 
 from shared.auth.permissions import UserRef
-from shared.graph.conditional import check_accepts_bytes, if_match, none_match
+from shared.graph.conditional import (
+    check_accepts_bytes,
+    check_accepts_json,
+    if_match,
+    none_match,
+)
 from shared.graph.errors import (
     BadRequest,
     ImageNotFound,
@@ -49,6 +54,7 @@ class MediaOperations(OperationsBase):
     ) -> func.HttpResponse:
         """The largest size's metadata, with ``@odata.mediaEtag``."""
         user = await self._authorized_user(req, target, "read")
+        check_accepts_json(req.headers.get("Accept"))
         largest = (await self._profile(user)).largest
         root = self._base_url(req, target)
         body = {"@odata.context": profile_photo_context(root, user.name), **largest.to_graph()}

@@ -8,6 +8,7 @@ from datetime import datetime
 import azure.functions as func
 
 from shared.graph.body import parse_photo
+from shared.graph.conditional import check_accepts_json
 from shared.graph.errors import (
     BadRequest,
     Conflict,
@@ -52,6 +53,7 @@ class PhotoOperations(OperationsBase):
         self, req: func.HttpRequest, target: Target, ids: RequestIds
     ) -> func.HttpResponse:
         user = await self._authorized_user(req, target, "add")
+        check_accepts_json(req.headers.get("Accept"))
         photo_in = parse_photo(req.headers.get("Content-Type"), req.get_body())
         if photo_in.id is not None and is_size_id(photo_in.id):
             raise BadRequest(
@@ -85,6 +87,7 @@ class PhotoOperations(OperationsBase):
         self, req: func.HttpRequest, target: Target, ids: RequestIds
     ) -> func.HttpResponse:
         user = await self._authorized_user(req, target, "read")
+        check_accepts_json(req.headers.get("Accept"))
         options = parse_list_options(req.params)
         page = await self._store.list(user.key, top=options.top, after=options.after)
         root = self._base_url(req, target)
@@ -104,6 +107,7 @@ class PhotoOperations(OperationsBase):
     ) -> func.HttpResponse:
         photo_id = _photo_id(target)
         user = await self._authorized_user(req, target, "read")
+        check_accepts_json(req.headers.get("Accept"))
         select = parse_item_options(req.params)
         photo = await self._store.get(user.key, photo_id)
         if photo is None:
