@@ -585,6 +585,28 @@ def _document_operation() -> Json:
     }
 
 
+def _metadata_operation() -> Json:
+    return {
+        "operationId": "metadata.GetDocument",
+        "tags": ["meta"],
+        "summary": "The CSDL metadata document",
+        "description": (
+            "The OData CSDL (XML) of what this service serves: `profilePhoto` (a media "
+            "entity), `user` with `photo` and `photos`, the `users` set and the `me` "
+            "singleton. The `@odata.context` URLs point into it. No token needed."
+        ),
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "The document.",
+                "headers": dict(_IDS),
+                "content": {"application/xml": {"schema": {"type": "string"}}},
+            },
+            **_errors("NotAcceptable", "InternalServerError"),
+        },
+    }
+
+
 _IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp")
 _BINARY: Final[Json] = {"type": "string", "format": "binary"}
 _CACHING: Final[Json] = {
@@ -713,6 +735,8 @@ def _path_operation(operation: str, template: str) -> Json:
     """The OpenAPI operation of ``operation`` at ``template`` (a route-table template)."""
     if operation == "openapi_document":
         return _document_operation()
+    if operation == "metadata_document":
+        return _metadata_operation()
     for_me = template.split("/", 1)[0] == "me"
     as_ref = template.endswith("/$ref")
     operation_id = f"{'me' if for_me else 'users'}.{_OPERATION_NAMES[operation]}"

@@ -5,7 +5,7 @@
 generic ``500`` carrying the request id. The handlers (``shared.handlers``) are built on first
 use, never at import, inside the configuration guard: a missing setting or an SDK refusing one is
 a logged configuration error and a ``500``, the same for every request until it is fixed.
-Anonymous operations (the OpenAPI document, the fallback's ``404`` / ``405``) need no settings.
+Anonymous operations (the OpenAPI and ``$metadata`` documents, the fallback's ``404`` / ``405``) need no settings.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from shared.graph.errors import (
     RequestEntityTooLarge,
 )
 from shared.graph.responses import RequestIds, empty_response, render_error, request_ids
+from shared.metadata import metadata_document
 from shared.openapi import openapi_document
 from shared.operations import Operation, PhotoHandlers
 from shared.routes import FALLBACK_FUNCTION, NoRoute, RouteMatch, Target, match, match_function
@@ -36,7 +37,10 @@ logger = logging.getLogger(__name__)
 
 AnonymousOperation = Callable[[func.HttpRequest, Target, RequestIds], Awaitable[func.HttpResponse]]
 
-ANONYMOUS_OPERATIONS: Mapping[str, AnonymousOperation] = {"openapi_document": openapi_document}
+ANONYMOUS_OPERATIONS: Mapping[str, AnonymousOperation] = {
+    "metadata_document": metadata_document,
+    "openapi_document": openapi_document,
+}
 """The operations that need neither a token nor settings, by route-table name."""
 
 _SHOWN_PATH_LENGTH = 100

@@ -147,6 +147,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("delete_photo", _for_each_user("photos/{photo-id}"), {"DELETE": "delete_photo"}),
     Route("get_photo", _for_each_user("photos/{photo-id}"), {"GET": "get_photo"}),
     Route("list_photos", _for_each_user("photos"), {"GET": "list_photos"}),
+    Route("metadata_document", ("$metadata",), {"GET": "metadata_document"}, anonymous=True),
     Route("openapi_document", ("openapi.json",), {"GET": "openapi_document"}, anonymous=True),
     Route(
         "photo_value",
