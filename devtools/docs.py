@@ -69,6 +69,8 @@ ERROR_CASES: Final[Mapping[str, str]] = {
     "UnsupportedMediaType": "for JSON bodies: no `Content-Type`, not `application/json`, or a "
     "charset other than UTF-8; for photo bytes: JSON or text instead of an image",
     "UnprocessableEntity": "an `Idempotency-Key` already used by that user with another body",
+    "FailedDependency": "a `$batch` item whose `dependsOn` names an item that answered `>= 400`; "
+    "it does not run",
     "InternalServerError": "the service is misconfigured, storage refuses the service's own "
     "credentials, or anything unexpected; the message is generic and the `request-id` "
     "finds the logged cause",

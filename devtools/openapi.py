@@ -32,7 +32,12 @@ from shared.graph.query import MAX_TOP, SELECTABLE
 from shared.graph.responses import CLIENT_REQUEST_ID_PATTERN
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH
-from shared.limits import MAX_BODY_BYTES, MAX_IMAGE_BYTES
+from shared.limits import (
+    MAX_BATCH_BODY_BYTES,
+    MAX_BATCH_REQUESTS,
+    MAX_BODY_BYTES,
+    MAX_IMAGE_BYTES,
+)
 from shared.models import INT32_MAX, MAX_ID_LENGTH, PROFILE_PHOTO_TYPE
 from shared.openapi import DOCUMENT_PATH
 from shared.routes import ROUTES, VERSIONS
@@ -607,6 +612,82 @@ def _metadata_operation() -> Json:
     }
 
 
+_BATCH_ITEM: Final[Json] = {
+    "type": "object",
+    "required": ["id", "method", "url"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "description": "Unique in the batch."},
+        "method": {"type": "string", "minLength": 1},
+        "url": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Relative to the base URL the batch was sent to, e.g. `/me/photos`.",
+        },
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "body": {
+            "description": "JSON when the item's `Content-Type` is JSON, else a base64 string."
+        },
+        "dependsOn": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _batch_operation() -> Json:
+    answer = {
+        "type": "object",
+        "required": ["id", "status", "headers"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "integer"},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "body": {"description": "JSON as JSON; any other body base64."},
+        },
+    }
+    ok = {
+        "description": "Every item's answer, in the order sent.",
+        "headers": dict(_IDS),
+        "content": _json_content(
+            {
+                "type": "object",
+                "required": ["responses"],
+                "properties": {"responses": {"type": "array", "items": answer}},
+            }
+        ),
+    }
+    body = {
+        "type": "object",
+        "required": ["requests"],
+        "properties": {
+            "requests": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_BATCH_REQUESTS,
+                "items": _BATCH_ITEM,
+            }
+        },
+    }
+    return {
+        "operationId": "batch.Post",
+        "tags": ["meta"],
+        "summary": "JSON batching",
+        "description": (
+            f"Graph's JSON batching: up to {MAX_BATCH_REQUESTS} requests served in process, "
+            "each with the batch's `Authorization` (an item without a valid one is its own "
+            "`401`); `dependsOn` orders them and an item whose dependency failed is `424`. "
+            "A malformed batch (duplicate or unknown ids, a cycle) is `400`; one item's problem "
+            "(an absolute `url`, a `$batch` inside) is that item's `400`. The batch itself needs "
+            f"no token. At most {MAX_BATCH_BODY_BYTES:,} bytes."
+        ),
+        "security": [],
+        "requestBody": {"required": True, "content": _json_content(body)},
+        "responses": {
+            "200": ok,
+            **_errors("BadRequest", "NotAcceptable", "PayloadTooLarge", "UnsupportedMediaType"),
+            **_errors("InternalServerError"),
+        },
+    }
+
+
 _IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp")
 _BINARY: Final[Json] = {"type": "string", "format": "binary"}
 _CACHING: Final[Json] = {
@@ -737,6 +818,8 @@ def _path_operation(operation: str, template: str) -> Json:
         return _document_operation()
     if operation == "metadata_document":
         return _metadata_operation()
+    if operation == "batch":
+        return _batch_operation()
     for_me = template.split("/", 1)[0] == "me"
     as_ref = template.endswith("/$ref")
     operation_id = f"{'me' if for_me else 'users'}.{_OPERATION_NAMES[operation]}"

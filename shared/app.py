@@ -18,6 +18,7 @@ import azure.functions as func
 
 from shared.auth.signing_keys import JwksKeySource
 from shared.auth.tokens import TokenValidator
+from shared.batch import serve_batch
 from shared.config import ConfigError, Settings, load_process_settings
 from shared.graph.errors import (
     GraphError,
@@ -30,7 +31,15 @@ from shared.graph.responses import RequestIds, empty_response, render_error, req
 from shared.metadata import metadata_document
 from shared.openapi import openapi_document
 from shared.operations import Operation, PhotoHandlers
-from shared.routes import FALLBACK_FUNCTION, NoRoute, RouteMatch, Target, match, match_function
+from shared.routes import (
+    BATCH_OPERATION,
+    FALLBACK_FUNCTION,
+    NoRoute,
+    RouteMatch,
+    Target,
+    match,
+    match_function,
+)
 from shared.storage.table_store import open_photo_store
 
 logger = logging.getLogger(__name__)
@@ -119,6 +128,8 @@ class PhotoApp:
     async def _run(
         self, found: RouteMatch, req: func.HttpRequest, ids: RequestIds
     ) -> func.HttpResponse:
+        if found.operation == BATCH_OPERATION:  # each item authenticates itself
+            return await serve_batch(req, found.target, ids, self.serve)
         anonymous = ANONYMOUS_OPERATIONS.get(found.operation)
         if anonymous is not None:
             return await anonymous(req, found.target, ids)

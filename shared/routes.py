@@ -8,8 +8,8 @@ is derived from this table, never restated:
   ``--check`` fails when one is stale): one catch-all ``{*target:regex(...)}`` built from the
   templates, because a route template cannot say "``me`` or ``users/{user}``";
 - the in-process dispatch: ``match`` finds the route, operation and path values for a method
-  and path, and tells ``404`` from ``405`` + ``Allow`` (the fallback function and ``$batch``
-  use it);
+  and path, and tells ``404`` from ``405`` + ``Allow`` (the fallback function and ``$batch``,
+  for each of its items, use it);
 - the OpenAPI paths (``devtools.openapi``).
 
 Every template is also served under Graph's version segments: ``v1.0/…`` and ``beta/…`` (as
@@ -32,12 +32,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from shared.limits import MAX_BODY_BYTES, MAX_IMAGE_BYTES, MAX_OTHER_BODY_BYTES
+from shared.limits import (
+    MAX_BATCH_BODY_BYTES,
+    MAX_BODY_BYTES,
+    MAX_IMAGE_BYTES,
+    MAX_OTHER_BODY_BYTES,
+)
 
 FALLBACK_FUNCTION: Final = "unmatched_route"
 """The function whose ``{*path}`` route takes every request no other function takes."""
 FALLBACK_MAX_BODY_BYTES: Final = MAX_IMAGE_BYTES
 """The fallback's body limit: a misdirected photo upload still gets Graph's 404 / 405."""
+
+BATCH_OPERATION: Final = "batch"
+"""The operation that serves ``$batch``: its items are routed through this table again."""
 
 PARAMETERS: Final[Mapping[str, str]] = {
     "user": r"[^/]+",
@@ -143,6 +151,13 @@ ROUTES: Final[tuple[Route, ...]] = (
         _for_each_user("photos", "photos/$ref"),
         {"POST": "add_photo"},
         max_body_bytes=MAX_BODY_BYTES,
+    ),
+    Route(
+        "batch_requests",
+        ("$batch",),
+        {"POST": BATCH_OPERATION},
+        anonymous=True,  # the batch itself checks no token; each item checks the batch's
+        max_body_bytes=MAX_BATCH_BODY_BYTES,
     ),
     Route("delete_photo", _for_each_user("photos/{photo-id}"), {"DELETE": "delete_photo"}),
     Route("get_photo", _for_each_user("photos/{photo-id}"), {"GET": "get_photo"}),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,13 @@ def parse_photo(content_type: str | None, body: bytes) -> ProfilePhotoIn:
         raise BadRequest(_describe(error)) from None
 
 
+def json_document(content_type: str | None, body: bytes) -> object:
+    """Any JSON document in a body (a ``$batch``), with the rules above: 415 unless JSON,
+    400 for what is not strict JSON. Numbers with a fraction are ``float``s here."""
+    _check_content_type(content_type)
+    return _load_json(body, parse_float=float)
+
+
 def _check_content_type(content_type: str | None) -> None:
     if content_type is None or not content_type.strip():
         raise UnsupportedMediaType(
@@ -112,7 +120,7 @@ def _check_content_type(content_type: str | None) -> None:
             )
 
 
-def _load_json(body: bytes) -> object:
+def _load_json(body: bytes, parse_float: Callable[[str], object] = _JsonFloat) -> object:
     try:
         text = body.removeprefix(_BOM).decode("utf-8")
     except UnicodeDecodeError as error:
@@ -129,7 +137,7 @@ def _load_json(body: bytes) -> object:
             text,
             object_pairs_hook=_object_without_duplicates,
             parse_constant=_reject_constant,
-            parse_float=_JsonFloat,
+            parse_float=parse_float,
         )
     except json.JSONDecodeError as error:
         raise BadRequest(

@@ -16,6 +16,7 @@ into Graph's JSON error in exactly one place (``shared.graph.responses.render_er
     ├── RequestEntityTooLarge         413 RequestEntityTooLarge
     ├── UnsupportedMediaType          415 UnsupportedMediaType
     ├── UnprocessableEntity           422 UnprocessableEntity
+    ├── FailedDependency              424 FailedDependency (a $batch item whose dependency failed)
     ├── InternalServerError           500 InternalServerError (generic message only)
     └── ServiceUnavailable            503 ServiceUnavailable + Retry-After
 """
@@ -111,6 +112,11 @@ class UnsupportedMediaType(GraphError):
 class UnprocessableEntity(GraphError):
     status = 422
     code = "UnprocessableEntity"
+
+
+class FailedDependency(GraphError):
+    status = 424
+    code = "FailedDependency"
 
 
 class InternalServerError(GraphError):
