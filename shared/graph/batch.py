@@ -5,7 +5,7 @@ batch is one ``GraphError`` for the whole of it (``415`` not JSON, ``413`` over
 ``MAX_BATCH_BODY_BYTES``, ``400``: not an object, no ``requests`` array, more than
 ``MAX_BATCH_REQUESTS``, an item that is not an object, an ``id`` missing, not a string or given
 twice, a ``method`` or ``url`` missing or not a string, ``headers`` not an object of strings,
-``dependsOn`` not an array of ids, naming an unknown id, or making a cycle). A problem of one item
+``dependsOn`` (or ``depends_on``, as msgraph-core writes it) not an array of ids, naming an unknown id, or making a cycle). A problem of one item
 only (an absolute ``url``, a ``$batch`` inside the batch, a ``body`` that does not fit its
 ``Content-Type``) is that item's own ``400``: ``BatchItem.problem``.
 
@@ -86,7 +86,8 @@ def _item(position: int, request: object, version: str | None) -> BatchItem:
     method = _string(request, "method", position).upper()
     url = _string(request, "url", position)
     headers = _headers(request.get("headers", {}), item_id)
-    depends_on = _depends_on(request.get("dependsOn", []), item_id)
+    # msgraph-core (Python) writes "depends_on": honoured too, so its batches keep their order
+    depends_on = _depends_on(request.get("dependsOn", request.get("depends_on", [])), item_id)
     base = BatchItem(item_id, method, "", "", headers=headers, depends_on=depends_on)
     try:
         raw_path, query = _relative(url, version)
