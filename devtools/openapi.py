@@ -307,8 +307,9 @@ def _headers() -> Json:
             "schema": {"type": "string"},
         },
         "WWW-Authenticate": {
-            "description": 'RFC 6750 challenge: `Bearer realm="…"`, with `error="invalid_token"`'
-            " when a token was presented.",
+            "description": 'RFC 6750 challenge: `Bearer realm="…"`, then (with `AUTH_TENANT_ID`) '
+            '`authorization_uri="…"`, the tenant\'s authorize endpoint, as Graph sends it, and '
+            '`error="invalid_token"` when a token was presented.',
             "required": True,
             "schema": {"type": "string", "pattern": "^Bearer "},
         },

@@ -64,6 +64,10 @@ class AuthSettings:
     jwks_uri: str
     tenant_id: str | None = None
     clock_skew_seconds: int = DEFAULT_CLOCK_SKEW_SECONDS
+    authorization_uri: str | None = None
+    """Named in every 401's ``WWW-Authenticate``: the tenant's authorize endpoint in tenant mode;
+    None with a custom issuer (its authorize endpoint is its discovery document's business, and
+    a path guessed from the issuer would send clients astray)."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,7 @@ def _load_auth(environ: Mapping[str, str]) -> AuthSettings:
             jwks_uri=f"https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys",
             tenant_id=tenant,
             clock_skew_seconds=skew,
+            authorization_uri=f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
         )
 
     if issuer is None or jwks_uri is None:

@@ -139,13 +139,21 @@ class TokenValidator:
         self._issuers = tuple(settings.issuers)
         self._tenant_id = settings.tenant_id.lower() if settings.tenant_id else None
         self._leeway = settings.clock_skew_seconds
+        self._authorization_uri = settings.authorization_uri
 
     async def validate(self, authorization: str | None) -> Principal:
         """The caller described by the raw ``Authorization`` header value.
 
-        Raises ``InvalidAuthenticationToken`` (401), or ``ServiceUnavailable`` (503) when no
-        signing keys could ever be loaded.
+        Raises ``InvalidAuthenticationToken`` (401, its challenge naming the settings'
+        ``authorization_uri``), or ``ServiceUnavailable`` (503) when no signing keys could ever
+        be loaded.
         """
+        try:
+            return await self._validate(authorization)
+        except InvalidAuthenticationToken as error:
+            raise error.challenging(self._authorization_uri) from error.__cause__
+
+    async def _validate(self, authorization: str | None) -> Principal:
         token = _bearer_token(authorization)
         kid = _key_id(token)
         try:
