@@ -130,7 +130,8 @@ def _schemas() -> Json:
             "type": "object",
             "description": "The photo Add photos stored, with its OData context.",
             "properties": {"@odata.context": _CONTEXT, **_PHOTO_PROPERTIES},
-            "required": ["@odata.context", *_PHOTO_PROPERTIES],
+            # the media annotations come only once the photo has bytes, never on a 201
+            "required": ["@odata.context", "@odata.type", "id", "height", "width"],
             "additionalProperties": False,
         },
         "ProfilePhotoEntity": {
