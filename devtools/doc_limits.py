@@ -22,7 +22,12 @@ from shared.graph.query import DEFAULT_TOP, MAX_SKIPTOKEN_LENGTH, MAX_TOP, SELEC
 from shared.graph.responses import CLIENT_REQUEST_ID_PATTERN
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH
-from shared.limits import MAX_BODY_BYTES, MAX_IMAGE_BYTES
+from shared.limits import (
+    MAX_BATCH_BODY_BYTES,
+    MAX_BATCH_REQUESTS,
+    MAX_BODY_BYTES,
+    MAX_IMAGE_BYTES,
+)
 from shared.media import MAX_PIXELS, MAX_SIDE
 from shared.models import INT32_MAX, MAX_ID_LENGTH
 from shared.storage.failures import MAX_RETRY_AFTER, RETRY_AFTER
@@ -61,6 +66,14 @@ def _request_rows() -> list[list[str]]:
             f"{_number(MAX_IMAGE_BYTES)} bytes; a declared `Content-Length` over it is refused "
             "before the body is read",
             "`413 RequestEntityTooLarge`",
+            "`shared/limits.py`",
+        ],
+        [
+            "a `$batch`",
+            f"{_number(MAX_BATCH_REQUESTS)} requests, {_number(MAX_BATCH_BODY_BYTES)} bytes of "
+            "body (four of the largest photos as base64); a declared `Content-Length` over it "
+            "is refused before the body is read",
+            "`400 BadRequest` (more requests), `413 RequestEntityTooLarge` (a larger body)",
             "`shared/limits.py`",
         ],
         [

@@ -18,7 +18,7 @@ from shared.auth import permissions
 from shared.graph import errors
 from shared.graph.errors import GraphError
 from shared.operations import PhotoHandlers
-from shared.routes import FALLBACK_FUNCTION, PARAMETERS, ROUTES
+from shared.routes import BATCH_OPERATION, FALLBACK_FUNCTION, PARAMETERS, ROUTES, Route
 
 GENERATOR: Final = "python -m devtools.docs"
 
@@ -48,7 +48,7 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 def routes_page() -> str:
     rows = [
-        [method, code(f"/{template}"), code(route.operations[method]), _access(route.anonymous)]
+        [method, code(f"/{template}"), code(route.operations[method]), _access(route)]
         for route in ROUTES
         for method in route.methods
         for template in route.templates
@@ -66,7 +66,7 @@ def routes_page() -> str:
     parameter_rows = [[code(f"{{{name}}}"), code(pattern)] for name, pattern in PARAMETERS.items()]
     return (
         header("Routes", "`shared/routes.py` (`ROUTES`)")
-        + "Paths are relative to the base URL (`…/api`). *bearer token* means the request needs "
+        + "Paths are relative to a base URL: `…/api`, `…/api/v1.0` or `…/api/beta` (each serves every path). *bearer token* means the request needs "
         "`Authorization: Bearer <token>` and the permission of [permissions.md](permissions.md).\n\n"
         + table(["method", "path", "operation", "access"], rows)
         + "\nThe methods served at each path: another method there is `405 MethodNotAllowed` with "
@@ -78,8 +78,10 @@ def routes_page() -> str:
     )
 
 
-def _access(anonymous: bool) -> str:
-    return "anonymous" if anonymous else "bearer token"
+def _access(route: Route) -> str:
+    if BATCH_OPERATION in route.operations.values():
+        return "each item: the batch's bearer token"
+    return "anonymous" if route.anonymous else "bearer token"
 
 
 # ---- permissions --------------------------------------------------------------------------

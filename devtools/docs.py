@@ -62,8 +62,9 @@ ERROR_CASES: Final[Mapping[str, str]] = {
     "were never put (`ResourceNotFound`'s kin, with Graph's own code)",
     "MethodNotAllowed": "a method the path does not serve, or a write to a size (sizes are "
     "read-only); `Allow` lists the methods that are served",
-    "NotAcceptable": "a `$value` request whose `Accept` admits neither `image/jpeg` nor "
-    "`application/octet-stream`",
+    "NotAcceptable": "an `Accept` that admits nothing the resource is served as: "
+    "`application/json` for the JSON resources, `application/xml` for `$metadata`, "
+    "`image/jpeg` or `application/octet-stream` for `$value`",
     "PreconditionFailed": "`If-Match` on a photo write or delete names another ETag than the "
     "photo's, or there is no photo yet",
     "Conflict": "the body's `id` is already a photo of that user",
@@ -71,6 +72,8 @@ ERROR_CASES: Final[Mapping[str, str]] = {
     "UnsupportedMediaType": "for JSON bodies: no `Content-Type`, not `application/json`, or a "
     "charset other than UTF-8; for photo bytes: JSON or text instead of an image",
     "UnprocessableEntity": "an `Idempotency-Key` already used by that user with another body",
+    "FailedDependency": "a `$batch` item whose `dependsOn` names an item that answered `>= 400`; "
+    "it does not run",
     "InternalServerError": "the service is misconfigured, storage refuses the service's own "
     "credentials, or anything unexpected; the message is generic and the `request-id` "
     "finds the logged cause",
@@ -127,6 +130,13 @@ SETTINGS: Final[Mapping[str, tuple[str, str]]] = {
     "AUTH_CLOCK_SKEW_SECONDS": (
         "leeway, in seconds, on `exp` and `nbf`",
         str(DEFAULT_CLOCK_SKEW_SECONDS),
+    ),
+    "PUBLIC_BASE_URL": (
+        "the base URL clients use when a gateway stands in front (an absolute `https://` or "
+        "`http://` URL, no query or fragment): it replaces scheme, host and route prefix in "
+        "`@odata.context`, `Location` and `@odata.nextLink`; the request's `v1.0` / `beta` "
+        "segment is appended to it",
+        "— (URLs follow the request)",
     ),
 }
 """Every setting ``shared.config`` reads: its meaning and its default."""

@@ -8,7 +8,9 @@ them (``shared.graph.body``, ``shared.graph.query``, ``shared.graph.errors``, �
 Design notes:
 
 - ``servers`` is the relative ``/api`` (host.json's route prefix): the same document works
-  locally and in Azure, resolved against wherever it was fetched from.
+  locally and in Azure, resolved against wherever it was fetched from. ``/api/v1.0`` and
+  ``/api/beta`` follow as further servers (every path is served under each), not as path
+  variants: the paths stay Graph's, and a tool that takes the first server tests ``/api``.
 - Every operation needs a bearer token (the global ``security``), except the document's own
   route. The scopes and roles each operation accepts are in its description: an ``http``
   bearer scheme has no scopes of its own.
@@ -30,10 +32,15 @@ from shared.graph.query import MAX_TOP, SELECTABLE
 from shared.graph.responses import CLIENT_REQUEST_ID_PATTERN
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH
-from shared.limits import MAX_BODY_BYTES, MAX_IMAGE_BYTES
+from shared.limits import (
+    MAX_BATCH_BODY_BYTES,
+    MAX_BATCH_REQUESTS,
+    MAX_BODY_BYTES,
+    MAX_IMAGE_BYTES,
+)
 from shared.models import INT32_MAX, MAX_ID_LENGTH, PROFILE_PHOTO_TYPE
 from shared.openapi import DOCUMENT_PATH
-from shared.routes import ROUTES
+from shared.routes import ROUTES, VERSIONS
 
 OPENAPI_VERSION: Final = "3.1.1"
 API_VERSION: Final = "0.1.0"
@@ -308,8 +315,9 @@ def _headers() -> Json:
             "schema": {"type": "string"},
         },
         "WWW-Authenticate": {
-            "description": 'RFC 6750 challenge: `Bearer realm="…"`, with `error="invalid_token"`'
-            " when a token was presented.",
+            "description": 'RFC 6750 challenge: `Bearer realm="…"`, then (with `AUTH_TENANT_ID`) '
+            '`authorization_uri="…"`, the tenant\'s authorize endpoint, as Graph sends it, and '
+            '`error="invalid_token"` when a token was presented.',
             "required": True,
             "schema": {"type": "string", "pattern": "^Bearer "},
         },
@@ -376,7 +384,8 @@ _ERRORS: Final[dict[str, tuple[type[errors.GraphError], str, tuple[str, ...]]]] 
     ),
     "NotAcceptable": (
         errors.NotAcceptable,
-        "`Accept` admits neither `image/jpeg` nor `application/octet-stream`.",
+        "`Accept` admits nothing this resource is served as (`application/json`; for "
+        "bytes `image/jpeg` or `application/octet-stream`).",
         (),
     ),
     "PreconditionFailed": (
@@ -501,6 +510,7 @@ def _add(operation_id: str, for_me: bool, as_ref: bool) -> Json:
             **_errors("BadRequest", "Unauthorized", "Forbidden"),
             **({} if for_me else _errors("NotFound")),
             **_errors(
+                "NotAcceptable",
                 "Conflict",
                 "PayloadTooLarge",
                 "UnsupportedMediaType",
@@ -522,7 +532,8 @@ def _list(operation_id: str, for_me: bool) -> Json:
     return _operation(
         operation_id,
         "List photos",
-        "The user's photos, oldest first, in pages. Unknown `$` query options are 400. "
+        "The user's photos, oldest first, in pages. Unknown system query options are 400; "
+        "the `$` may be left out and names compare case-insensitively (`top=1`, `$TOP=1`). "
         + _READ_PERMISSIONS
         + (_ME_NOTE if for_me else ""),
         ([] if for_me else ["user"]) + ["top", "skiptoken", "select"],
@@ -530,7 +541,7 @@ def _list(operation_id: str, for_me: bool) -> Json:
             "200": ok,
             **_errors("BadRequest", "Unauthorized", "Forbidden"),
             **({} if for_me else _errors("NotFound")),
-            **_errors("InternalServerError", "ServiceUnavailable"),
+            **_errors("NotAcceptable", "InternalServerError", "ServiceUnavailable"),
         },
     )
 
@@ -549,7 +560,7 @@ def _get(operation_id: str, for_me: bool) -> Json:
         {
             "200": ok,
             **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound"),
-            **_errors("InternalServerError", "ServiceUnavailable"),
+            **_errors("NotAcceptable", "InternalServerError", "ServiceUnavailable"),
         },
     )
 
@@ -583,6 +594,104 @@ def _document_operation() -> Json:
                 "headers": dict(_IDS),
                 "content": _json_content({"$ref": f"{_SCHEMAS}OpenApiDocument"}),
             },
+            **_errors("NotAcceptable", "InternalServerError"),
+        },
+    }
+
+
+def _metadata_operation() -> Json:
+    return {
+        "operationId": "metadata.GetDocument",
+        "tags": ["meta"],
+        "summary": "The CSDL metadata document",
+        "description": (
+            "The OData CSDL (XML) of what this service serves: `profilePhoto` (a media "
+            "entity), `user` with `photo` and `photos`, the `users` set and the `me` "
+            "singleton. The `@odata.context` URLs point into it. No token needed."
+        ),
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "The document.",
+                "headers": dict(_IDS),
+                "content": {"application/xml": {"schema": {"type": "string"}}},
+            },
+            **_errors("NotAcceptable", "InternalServerError"),
+        },
+    }
+
+
+_BATCH_ITEM: Final[Json] = {
+    "type": "object",
+    "required": ["id", "method", "url"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "description": "Unique in the batch."},
+        "method": {"type": "string", "minLength": 1},
+        "url": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Relative to the base URL the batch was sent to, e.g. `/me/photos`.",
+        },
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "body": {
+            "description": "JSON when the item's `Content-Type` is JSON, else a base64 string."
+        },
+        "dependsOn": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _batch_operation() -> Json:
+    answer = {
+        "type": "object",
+        "required": ["id", "status", "headers"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "integer"},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "body": {"description": "JSON as JSON; any other body base64."},
+        },
+    }
+    ok = {
+        "description": "Every item's answer, in the order sent.",
+        "headers": dict(_IDS),
+        "content": _json_content(
+            {
+                "type": "object",
+                "required": ["responses"],
+                "properties": {"responses": {"type": "array", "items": answer}},
+            }
+        ),
+    }
+    body = {
+        "type": "object",
+        "required": ["requests"],
+        "properties": {
+            "requests": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_BATCH_REQUESTS,
+                "items": _BATCH_ITEM,
+            }
+        },
+    }
+    return {
+        "operationId": "batch.Post",
+        "tags": ["meta"],
+        "summary": "JSON batching",
+        "description": (
+            f"Graph's JSON batching: up to {MAX_BATCH_REQUESTS} requests served in process, "
+            "each with the batch's `Authorization` (an item without a valid one is its own "
+            "`401`); `dependsOn` orders them and an item whose dependency failed is `424`. "
+            "A malformed batch (duplicate or unknown ids, a cycle) is `400`; one item's problem "
+            "(an absolute `url`, a `$batch` inside) is that item's `400`. The batch itself needs "
+            f"no token. At most {MAX_BATCH_BODY_BYTES:,} bytes."
+        ),
+        "security": [],
+        "requestBody": {"required": True, "content": _json_content(body)},
+        "responses": {
+            "200": ok,
+            **_errors("BadRequest", "NotAcceptable", "PayloadTooLarge", "UnsupportedMediaType"),
             **_errors("InternalServerError"),
         },
     }
@@ -679,7 +788,7 @@ def _get_profile(operation_id: str, for_me: bool) -> Json:
         {
             "200": ok,
             **_errors("BadRequest", "Unauthorized", "Forbidden", "ImageNotFound"),
-            **_errors("InternalServerError", "ServiceUnavailable"),
+            **_errors("NotAcceptable", "InternalServerError", "ServiceUnavailable"),
         },
     )
 
@@ -716,6 +825,10 @@ def _path_operation(operation: str, template: str) -> Json:
     """The OpenAPI operation of ``operation`` at ``template`` (a route-table template)."""
     if operation == "openapi_document":
         return _document_operation()
+    if operation == "metadata_document":
+        return _metadata_operation()
+    if operation == "batch":
+        return _batch_operation()
     for_me = template.split("/", 1)[0] == "me"
     as_ref = template.endswith("/$ref")
     operation_id = f"{'me' if for_me else 'users'}.{_OPERATION_NAMES[operation]}"
@@ -780,7 +893,16 @@ def build_document() -> Json:
                 "`client-request-id`. Paths are case-insensitive and take a trailing `/`."
             ),
         },
-        "servers": [{"url": SERVER_URL, "description": "This service (relative)."}],
+        "servers": [
+            {"url": SERVER_URL, "description": "This service (relative)."},
+            *(
+                {
+                    "url": f"{SERVER_URL}/{version}",
+                    "description": f"The same, as Graph's {version}.",
+                }
+                for version in VERSIONS
+            ),
+        ],
         "security": [{_BEARER: []}],
         "tags": [
             {"name": "photos", "description": "A user's profile photos."},

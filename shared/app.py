@@ -5,7 +5,7 @@
 generic ``500`` carrying the request id. The handlers (``shared.handlers``) are built on first
 use, never at import, inside the configuration guard: a missing setting or an SDK refusing one is
 a logged configuration error and a ``500``, the same for every request until it is fixed.
-Anonymous operations (the OpenAPI document, the fallback's ``404`` / ``405``) need no settings.
+Anonymous operations (the OpenAPI and ``$metadata`` documents, the fallback's ``404`` / ``405``) need no settings.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import azure.functions as func
 
 from shared.auth.signing_keys import JwksKeySource
 from shared.auth.tokens import TokenValidator
+from shared.batch import serve_batch
 from shared.config import ConfigError, Settings, load_process_settings
 from shared.graph.errors import (
     GraphError,
@@ -27,16 +28,28 @@ from shared.graph.errors import (
     RequestEntityTooLarge,
 )
 from shared.graph.responses import RequestIds, empty_response, render_error, request_ids
+from shared.metadata import metadata_document
 from shared.openapi import openapi_document
 from shared.operations import Operation, PhotoHandlers
-from shared.routes import FALLBACK_FUNCTION, NoRoute, RouteMatch, Target, match, match_function
+from shared.routes import (
+    BATCH_OPERATION,
+    FALLBACK_FUNCTION,
+    NoRoute,
+    RouteMatch,
+    Target,
+    match,
+    match_function,
+)
 from shared.storage.table_store import open_photo_store
 
 logger = logging.getLogger(__name__)
 
 AnonymousOperation = Callable[[func.HttpRequest, Target, RequestIds], Awaitable[func.HttpResponse]]
 
-ANONYMOUS_OPERATIONS: Mapping[str, AnonymousOperation] = {"openapi_document": openapi_document}
+ANONYMOUS_OPERATIONS: Mapping[str, AnonymousOperation] = {
+    "metadata_document": metadata_document,
+    "openapi_document": openapi_document,
+}
 """The operations that need neither a token nor settings, by route-table name."""
 
 _SHOWN_PATH_LENGTH = 100
@@ -49,7 +62,9 @@ def build_handlers(settings: Settings) -> PhotoHandlers:
     keys = JwksKeySource(settings.auth.jwks_uri)
     validator = TokenValidator(settings.auth, keys)
     store = open_photo_store(settings.storage)
-    return PhotoHandlers(validator, store, also_close=(keys,))
+    return PhotoHandlers(
+        validator, store, also_close=(keys,), public_base_url=settings.public_base_url
+    )
 
 
 class PhotoApp:
@@ -113,6 +128,8 @@ class PhotoApp:
     async def _run(
         self, found: RouteMatch, req: func.HttpRequest, ids: RequestIds
     ) -> func.HttpResponse:
+        if found.operation == BATCH_OPERATION:  # each item authenticates itself
+            return await serve_batch(req, found.target, ids, self.serve)
         anonymous = ANONYMOUS_OPERATIONS.get(found.operation)
         if anonymous is not None:
             return await anonymous(req, found.target, ids)

@@ -68,12 +68,18 @@ class AuthSettings:
     jwks_uri: str
     tenant_id: str | None = None
     clock_skew_seconds: int = DEFAULT_CLOCK_SKEW_SECONDS
+    authorization_uri: str | None = None
+    """Named in every 401's ``WWW-Authenticate``: the tenant's authorize endpoint in tenant mode;
+    None with a custom issuer (its authorize endpoint is its discovery document's business, and
+    a path guessed from the issuer would send clients astray)."""
 
 
 @dataclass(frozen=True)
 class Settings:
     storage: StorageSettings
     auth: AuthSettings
+    public_base_url: str | None = None
+    """``PUBLIC_BASE_URL`` without a trailing ``/``; None: URLs handed back follow the request."""
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -258,6 +264,7 @@ def _load_auth(environ: Mapping[str, str]) -> AuthSettings:
             jwks_uri=f"https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys",
             tenant_id=tenant,
             clock_skew_seconds=skew,
+            authorization_uri=f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
         )
 
     if issuer is None or jwks_uri is None:
@@ -308,9 +315,43 @@ def _check_jwks_uri(uri: str) -> None:
         )
 
 
+def _load_public_base_url(environ: Mapping[str, str]) -> str | None:
+    """``PUBLIC_BASE_URL``: an absolute ``https://`` or ``http://`` URL, no query or fragment."""
+    url = _get(environ, "PUBLIC_BASE_URL")
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # an invalid port or "[IPv6]" host
+        parts, port_ok = None, False
+    if (
+        parts is None
+        or not port_ok
+        or parts.scheme.lower() not in ("https", "http")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or "?" in url
+        or "#" in url
+        or any(character.isspace() for character in url)
+    ):
+        raise ConfigError(
+            "PUBLIC_BASE_URL must be an absolute https:// or http:// URL without user info, "
+            "query or fragment (e.g. https://photos.contoso.com/api), "
+            f"got {url[:100]!r}"
+        )
+    return url.rstrip("/")
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Build the typed settings from ``environ``; raise ``ConfigError`` naming any bad setting."""
-    return Settings(storage=_load_storage(environ), auth=_load_auth(environ))
+    return Settings(
+        storage=_load_storage(environ),
+        auth=_load_auth(environ),
+        public_base_url=_load_public_base_url(environ),
+    )
 
 
 def load_process_settings() -> Settings:

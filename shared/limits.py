@@ -15,3 +15,11 @@ MAX_IMAGE_BYTES: Final = 4 * 1024 * 1024
 
 MAX_OTHER_BODY_BYTES: Final = 4096
 """Largest body of a request whose operation takes none (GET, DELETE): refused unread beyond."""
+
+MAX_BATCH_REQUESTS: Final = 20
+"""Most requests in one ``$batch``: Graph's own limit."""
+
+MAX_BATCH_BODY_BYTES: Final = 24 * 1024 * 1024
+"""Largest ``$batch`` body. Graph's is 4 MB, but here a batch may carry photo uploads (base64,
+4/3 of their size): 24 MiB holds four photos of the largest size, ``MAX_IMAGE_BYTES``, with room
+for the rest of the batch. A declared ``Content-Length`` over it is refused unread."""

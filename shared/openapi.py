@@ -14,6 +14,7 @@ from typing import Final
 
 import azure.functions as func
 
+from shared.graph.conditional import check_accepts_json
 from shared.graph.errors import InternalServerError
 from shared.graph.responses import RequestIds
 from shared.routes import Target
@@ -34,6 +35,7 @@ async def openapi_document(
     req: func.HttpRequest, target: Target, ids: RequestIds
 ) -> func.HttpResponse:
     """The document, with the request ids every response carries."""
+    check_accepts_json(req.headers.get("Accept"))
     try:
         body = document_bytes()
     except OSError:

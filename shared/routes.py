@@ -8,9 +8,13 @@ is derived from this table, never restated:
   ``--check`` fails when one is stale): one catch-all ``{*target:regex(...)}`` built from the
   templates, because a route template cannot say "``me`` or ``users/{user}``";
 - the in-process dispatch: ``match`` finds the route, operation and path values for a method
-  and path, and tells ``404`` from ``405`` + ``Allow`` (the fallback function and ``$batch``
-  use it);
+  and path, and tells ``404`` from ``405`` + ``Allow`` (the fallback function and ``$batch``,
+  for each of its items, use it);
 - the OpenAPI paths (``devtools.openapi``).
+
+Every template is also served under Graph's version segments: ``v1.0/…`` and ``beta/…`` (as
+``…/api``, ``…/api/v1.0`` and ``…/api/beta`` are all base URLs); ``Target.version`` says which
+one the request used, so the URLs handed back keep it.
 
 Templates are ``/``-separated segments: literals (matched case-insensitively, like the host)
 or ``{name}`` parameters from ``PARAMETERS``. Path values arrive as the host gives them:
@@ -28,12 +32,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from shared.limits import MAX_BODY_BYTES, MAX_IMAGE_BYTES, MAX_OTHER_BODY_BYTES
+from shared.limits import (
+    MAX_BATCH_BODY_BYTES,
+    MAX_BODY_BYTES,
+    MAX_IMAGE_BYTES,
+    MAX_OTHER_BODY_BYTES,
+)
 
 FALLBACK_FUNCTION: Final = "unmatched_route"
 """The function whose ``{*path}`` route takes every request no other function takes."""
 FALLBACK_MAX_BODY_BYTES: Final = MAX_IMAGE_BYTES
 """The fallback's body limit: a misdirected photo upload still gets Graph's 404 / 405."""
+
+BATCH_OPERATION: Final = "batch"
+"""The operation that serves ``$batch``: its items are routed through this table again."""
 
 PARAMETERS: Final[Mapping[str, str]] = {
     "user": r"[^/]+",
@@ -41,7 +53,18 @@ PARAMETERS: Final[Mapping[str, str]] = {
 }
 """The path parameters and the segment each one matches."""
 
+VERSIONS: Final = ("v1.0", "beta")
+"""Graph's version segments, each an optional first segment of every route."""
+_VERSION_GROUP: Final = "version"
+
 _PARAMETER = re.compile(r"^\{(?P<name>[a-z][a-z-]*)\}$")
+
+
+def _version_pattern(*, named: bool) -> str:
+    """The optional version segment in front of every template (``v1.0/``, ``beta/``)."""
+    versions = "|".join(re.escape(version) for version in VERSIONS)
+    group = f"?P<{_VERSION_GROUP}>" if named else "?:"
+    return f"(?:({group}{versions})/)?"
 
 
 def _group(name: str) -> str:
@@ -79,7 +102,9 @@ class Route:
 
     def __post_init__(self) -> None:
         compiled = tuple(
-            re.compile(f"^{template_pattern(template)}/?$", re.IGNORECASE)
+            re.compile(
+                f"^{_version_pattern(named=True)}{template_pattern(template)}/?$", re.IGNORECASE
+            )
             for template in self.templates
         )
         object.__setattr__(self, "_compiled", compiled)
@@ -96,8 +121,12 @@ class Route:
         """The template ``path`` matches and its parameter values, or None."""
         for template, pattern in zip(self.templates, self._compiled, strict=True):
             found = pattern.match(path)
-            if found is not None and all(value.strip() for value in found.groupdict().values()):
-                return template, found.groupdict()
+            if found is None:
+                continue
+            values = {name: value for name, value in found.groupdict().items() if value is not None}
+            parameters = (value for name, value in values.items() if name != _VERSION_GROUP)
+            if all(value.strip() for value in parameters):
+                return template, values
         return None
 
     def host_route(self) -> str:
@@ -105,7 +134,7 @@ class Route:
         alternatives = "|".join(
             template_pattern(template, named=False) for template in self.templates
         )
-        regex = f"^(?:{alternatives})/?$".replace("/", r"\x2F")
+        regex = f"^{_version_pattern(named=False)}(?:{alternatives})/?$".replace("/", r"\x2F")
         return "{*target:regex(" + regex + ")}"
 
 
@@ -123,9 +152,17 @@ ROUTES: Final[tuple[Route, ...]] = (
         {"POST": "add_photo"},
         max_body_bytes=MAX_BODY_BYTES,
     ),
+    Route(
+        "batch_requests",
+        ("$batch",),
+        {"POST": BATCH_OPERATION},
+        anonymous=True,  # the batch itself checks no token; each item checks the batch's
+        max_body_bytes=MAX_BATCH_BODY_BYTES,
+    ),
     Route("delete_photo", _for_each_user("photos/{photo-id}"), {"DELETE": "delete_photo"}),
     Route("get_photo", _for_each_user("photos/{photo-id}"), {"GET": "get_photo"}),
     Route("list_photos", _for_each_user("photos"), {"GET": "list_photos"}),
+    Route("metadata_document", ("$metadata",), {"GET": "metadata_document"}, anonymous=True),
     Route("openapi_document", ("openapi.json",), {"GET": "openapi_document"}, anonymous=True),
     Route(
         "photo_value",
@@ -157,11 +194,15 @@ ROUTES_BY_FUNCTION: Final[Mapping[str, Route]] = {route.function: route for rout
 
 @dataclass(frozen=True)
 class Target:
-    """What a matched path names: ``user`` None for ``/me``; ``photo_id`` as the client meant it."""
+    """What a matched path names: ``user`` None for ``/me``; ``photo_id`` as the client meant it.
+
+    ``version``: the version segment the path started with (``v1.0``, ``beta``, as sent), or None.
+    """
 
     user: str | None
     photo_id: str | None
     as_ref: bool
+    version: str | None = None
 
 
 _ENCODED_SLASH = re.compile("%2F", re.IGNORECASE)
@@ -173,6 +214,7 @@ def target_of(template: str, values: Mapping[str, str]) -> Target:
         user=values.get("user"),
         photo_id=None if photo_id is None else _ENCODED_SLASH.sub("/", photo_id),
         as_ref=template.endswith("/$ref"),
+        version=values.get(_VERSION_GROUP),
     )
 
 

@@ -38,6 +38,7 @@ from shared.config import AuthSettings
 
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+AUTHORIZATION_URI = f"https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/authorize"
 ISSUER_V2 = f"https://login.microsoftonline.com/{TENANT_ID}/v2.0"
 ISSUER_V1 = f"https://sts.windows.net/{TENANT_ID}/"
 AUDIENCE = "api://graph-photos-test"
@@ -111,6 +112,7 @@ def tenant_settings(*, clock_skew_seconds: int = 300) -> AuthSettings:
         jwks_uri=f"https://login.microsoftonline.com/{TENANT_ID}/discovery/v2.0/keys",
         tenant_id=TENANT_ID,
         clock_skew_seconds=clock_skew_seconds,
+        authorization_uri=AUTHORIZATION_URI,
     )
 
 

@@ -185,13 +185,21 @@ class TokenValidator:
         self._leeway = float(settings.clock_skew_seconds)
         self._clock = clock
         self._cache = PrincipalCache(cache_size)
+        self._authorization_uri = settings.authorization_uri
 
     async def validate(self, authorization: str | None) -> Principal:
         """The caller described by the raw ``Authorization`` header value.
 
-        Raises ``InvalidAuthenticationToken`` (401), or ``ServiceUnavailable`` (503) when no
-        signing keys could ever be loaded.
+        Raises ``InvalidAuthenticationToken`` (401, its challenge naming the settings'
+        ``authorization_uri``), or ``ServiceUnavailable`` (503) when no signing keys could ever
+        be loaded.
         """
+        try:
+            return await self._validate(authorization)
+        except InvalidAuthenticationToken as error:
+            raise error.challenging(self._authorization_uri) from error.__cause__
+
+    async def _validate(self, authorization: str | None) -> Principal:
         token = _bearer_token(authorization)
         if len(token) > MAX_TOKEN_LENGTH:
             raise _invalid("Access token is too large.")

@@ -13,12 +13,18 @@ problem is a ``GraphError`` whose message says what is wrong and where:
   name (``.``, ``..``, ``$ref``, anything holding ``%2F``: ``shared.models.unaddressable_reason``),
   since the photo could then never be read or deleted.
 
-A leading UTF-8 byte order mark is ignored, as RFC 8259 section 8.1 allows.
+A leading UTF-8 byte order mark is ignored, as RFC 8259 section 8.1 allows. Instance
+annotations (OData JSON 4.01: ``@odata.context``, ``@odata.etag``, ``@odata.id``, any
+``@namespace.term`` and ``property@namespace.term``) are ignored, so an object an SDK read can be
+posted back; ``@odata.type`` is the one annotation checked. A name that is no annotation (no
+namespace: ``@foo``) is an unknown property, still ``400``.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +46,9 @@ _UTF8_NAMES = frozenset({"utf-8", "utf8"})
 _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = " \t\r\n"
 _SHOW_MAX = 40
+_ANNOTATION = re.compile(r"[^@]*@[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:#\w+)?")
+"""``@namespace.term`` (an optional ``#qualifier``), alone or after a property name."""
+_CHECKED_ANNOTATION = "@odata.type"
 
 
 @dataclass(frozen=True)
@@ -72,10 +81,22 @@ def parse_photo(content_type: str | None, body: bytes) -> ProfilePhotoIn:
         raise BadRequest(
             f"The request body must be a JSON object ({_TYPE_NAME}); got {_show(document)}."
         )
+    properties = {
+        name: value
+        for name, value in document.items()
+        if name == _CHECKED_ANNOTATION or not _ANNOTATION.fullmatch(name)
+    }
     try:
-        return ProfilePhotoIn.model_validate(document)
+        return ProfilePhotoIn.model_validate(properties)
     except ValidationError as error:
         raise BadRequest(_describe(error)) from None
+
+
+def json_document(content_type: str | None, body: bytes) -> object:
+    """Any JSON document in a body (a ``$batch``), with the rules above: 415 unless JSON,
+    400 for what is not strict JSON. Numbers with a fraction are ``float``s here."""
+    _check_content_type(content_type)
+    return _load_json(body, parse_float=float)
 
 
 def _check_content_type(content_type: str | None) -> None:
@@ -99,7 +120,7 @@ def _check_content_type(content_type: str | None) -> None:
             )
 
 
-def _load_json(body: bytes) -> object:
+def _load_json(body: bytes, parse_float: Callable[[str], object] = _JsonFloat) -> object:
     try:
         text = body.removeprefix(_BOM).decode("utf-8")
     except UnicodeDecodeError as error:
@@ -116,7 +137,7 @@ def _load_json(body: bytes) -> object:
             text,
             object_pairs_hook=_object_without_duplicates,
             parse_constant=_reject_constant,
-            parse_float=_JsonFloat,
+            parse_float=parse_float,
         )
     except json.JSONDecodeError as error:
         raise BadRequest(

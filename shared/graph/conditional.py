@@ -2,7 +2,9 @@
 
 Pure functions over header values: ``If-Match`` becomes the store's ``Precondition``,
 ``If-None-Match`` is judged against a current ETag (weak comparison, as RFC 9110 asks for it),
-and ``Accept`` says whether a JPEG may be sent.
+and ``Accept`` says whether a JPEG (``check_accepts_bytes``), JSON (``check_accepts_json``) or
+XML (``check_accepts_xml``, the ``$metadata`` document) may be sent: ``406`` only when no media
+range admits it (``q=0`` refuses; parameters such as ``odata.metadata=minimal`` are fine).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from shared.storage.photo_store import Precondition
 _ENTITY_TAG: Final = re.compile(r'\s*(?:(W/)?("[\x21\x23-\x7e\x80-\xff]*"))\s*(?:,|$)')
 _MAX_TAGS: Final = 20
 _BYTES_TYPES: Final = ("image/jpeg", "image/*", "*/*", "application/octet-stream")
+_JSON_TYPES: Final = ("application/json", "application/*", "*/*")
+_XML_TYPES: Final = ("application/xml", "application/*", "*/*")
 
 
 def _entity_tags(header: str, name: str) -> tuple[bool, list[tuple[bool, str]]]:
@@ -53,18 +57,41 @@ def none_match(header: str | None, etag: str) -> bool:
     return any_tag or any(tag == etag for _weak, tag in tags)
 
 
-def check_accepts_bytes(accept: str | None) -> None:
-    """``NotAcceptable`` unless ``Accept`` admits a JPEG or ``application/octet-stream``."""
+def _accepts(accept: str | None, served: tuple[str, ...]) -> bool:
+    """Whether ``Accept`` (absent or empty: anything) admits one of the ``served`` ranges."""
     if accept is None or not accept.strip():
-        return
+        return True
     for part in accept.split(","):
         media_type, _, parameters = part.partition(";")
-        if media_type.strip().lower() in _BYTES_TYPES and not _refused(parameters):
-            return
-    raise NotAcceptable(
-        "The photo is served as image/jpeg; the Accept header admits neither it nor "
-        "application/octet-stream."
-    )
+        if media_type.strip().lower() in served and not _refused(parameters):
+            return True
+    return False
+
+
+def check_accepts_bytes(accept: str | None) -> None:
+    """``NotAcceptable`` unless ``Accept`` admits a JPEG or ``application/octet-stream``."""
+    if not _accepts(accept, _BYTES_TYPES):
+        raise NotAcceptable(
+            "The photo is served as image/jpeg; the Accept header admits neither it nor "
+            "application/octet-stream."
+        )
+
+
+def check_accepts_json(accept: str | None) -> None:
+    """``NotAcceptable`` unless ``Accept`` admits ``application/json``."""
+    if not _accepts(accept, _JSON_TYPES):
+        raise NotAcceptable(
+            "This resource is served as application/json; the Accept header does not admit it."
+        )
+
+
+def check_accepts_xml(accept: str | None) -> None:
+    """``NotAcceptable`` unless ``Accept`` admits ``application/xml`` (the CSDL document)."""
+    if not _accepts(accept, _XML_TYPES):
+        raise NotAcceptable(
+            "The metadata document is served as application/xml; the Accept header does not "
+            "admit it."
+        )
 
 
 def _refused(parameters: str) -> bool:

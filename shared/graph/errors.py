@@ -17,6 +17,7 @@ into Graph's JSON error in exactly one place (``shared.graph.responses.render_er
     ├── RequestEntityTooLarge         413 RequestEntityTooLarge
     ├── UnsupportedMediaType          415 UnsupportedMediaType
     ├── UnprocessableEntity           422 UnprocessableEntity
+    ├── FailedDependency              424 FailedDependency (a $batch item whose dependency failed)
     ├── InternalServerError           500 InternalServerError (generic message only)
     └── ServiceUnavailable            503 ServiceUnavailable + Retry-After
 """
@@ -49,17 +50,42 @@ def _quote(value: str) -> str:
 
 
 class InvalidAuthenticationToken(GraphError):
-    """401. ``token_presented`` decides the RFC 6750 ``WWW-Authenticate`` form."""
+    """401. ``token_presented`` decides the RFC 6750 ``WWW-Authenticate`` form.
+
+    ``authorization_uri``, as Graph's challenges carry it, is where a client gets a token (the
+    tenant's authorize endpoint); clients discover the authority from it.
+    """
 
     status = 401
     code = "InvalidAuthenticationToken"
 
-    def __init__(self, message: str, *, token_presented: bool, realm: str = "graph-photos") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        token_presented: bool,
+        realm: str = "graph-photos",
+        authorization_uri: str | None = None,
+    ) -> None:
         challenge = f"Bearer realm={_quote(realm)}"
+        if authorization_uri is not None:
+            challenge += f", authorization_uri={_quote(authorization_uri)}"
         if token_presented:
             challenge += f', error="invalid_token", error_description={_quote(message)}'
         super().__init__(message, headers={"WWW-Authenticate": challenge})
         self.token_presented = token_presented
+        self.realm = realm
+
+    def challenging(self, authorization_uri: str | None) -> InvalidAuthenticationToken:
+        """The same error, its challenge naming ``authorization_uri`` (None: unchanged)."""
+        if authorization_uri is None:
+            return self
+        return InvalidAuthenticationToken(
+            self.message,
+            token_presented=self.token_presented,
+            realm=self.realm,
+            authorization_uri=authorization_uri,
+        )
 
 
 class AuthorizationRequestDenied(GraphError):
@@ -119,6 +145,11 @@ class UnsupportedMediaType(GraphError):
 class UnprocessableEntity(GraphError):
     status = 422
     code = "UnprocessableEntity"
+
+
+class FailedDependency(GraphError):
+    status = 424
+    code = "FailedDependency"
 
 
 class InternalServerError(GraphError):

@@ -1,8 +1,10 @@
 """OData query options of the read operations: ``$top``, ``$skiptoken`` and ``$select``.
 
 Pure functions over the request's query parameters; a bad value is ``BadRequest``. Option
-names compare case-insensitively (OData 4.01); any other ``$`` option is refused rather than
-silently ignored, since a client that sent ``$filter`` expects it applied.
+names compare case-insensitively and may leave out the ``$`` (OData 4.01: ``top=1``,
+``$TOP=1``, ``Select=id``); any other system option is refused rather than silently ignored,
+since a client that sent ``$filter`` (or ``filter``) expects it applied. Other parameters
+without ``$`` are not ours to judge and are ignored.
 
 A ``$skiptoken`` is the position of the last photo of the previous page (``PhotoPosition``:
 its creation time and id), as unpadded URL-safe base64 of JSON. Clients must treat it as
@@ -36,6 +38,14 @@ _EARLIEST: Final = datetime(1601, 1, 1, tzinfo=UTC)
 _LATEST: Final = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 """Table Storage's DateTime range; a time outside it is a 400 from Azure, never ours to send."""
 _DIGITS = re.compile(r"[0-9]{1,4}")
+_SYSTEM_OPTIONS: Final = frozenset(
+    {
+        "$apply", "$compute", "$count", "$deltatoken", "$expand", "$filter", "$format",
+        "$id", "$index", "$levels", "$orderby", "$schemaversion", "$search", "$select",
+        "$skip", "$skiptoken", "$top",
+    }
+)  # fmt: skip
+"""OData's system query options (and Graph's ``$skiptoken`` / ``$deltatoken``), lower-cased."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ def selected(photo: Mapping[str, object], select: tuple[str, ...]) -> dict[str, 
 
 def next_page_query(params: Mapping[str, str], skiptoken: str) -> dict[str, str]:
     """The query of the next page's link: the request's, with ``$skiptoken`` replaced."""
-    query = {name: value for name, value in params.items() if name.lower() != "$skiptoken"}
+    query = {name: value for name, value in params.items() if _option(name) != "$skiptoken"}
     return {**query, "$skiptoken": skiptoken}
 
 
@@ -100,13 +110,21 @@ def decode_skiptoken(token: str) -> PhotoPosition:
     return PhotoPosition(created_at, photo_id)
 
 
+def _option(name: str) -> str | None:
+    """The system query option ``name`` stands for (``$top`` for ``Top``), lower-cased, or None."""
+    key = name.lower()
+    if key.startswith("$"):
+        return key
+    return f"${key}" if f"${key}" in _SYSTEM_OPTIONS else None
+
+
 def _options(params: Mapping[str, str], allowed: set[str]) -> dict[str, str]:
-    """The ``$`` options among ``params``, by lower-cased name; BadRequest for others."""
+    """The system options among ``params``, by lower-cased ``$`` name; BadRequest for others."""
     options: dict[str, str] = {}
     for name, value in params.items():
-        if not name.startswith("$"):
+        key = _option(name)
+        if key is None:
             continue  # not an OData system query option: not ours to judge
-        key = name.lower()
         if key not in allowed:
             raise BadRequest(f"The query option '{name}' is not supported.")
         if key in options:

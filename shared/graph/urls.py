@@ -1,7 +1,10 @@
 """The URLs the service hands back: ``@odata.context``, ``Location`` and ``@odata.nextLink``.
 
 Which paths exist is the route table's business (``shared.routes``); this module only builds
-URLs from a request's own URL and what its path named.
+URLs from a request's own URL and what its path named. The base URL handed back is the one the
+request used (``…/api``, ``…/api/v1.0``, ``…/api/beta``), or ``PUBLIC_BASE_URL`` (with the
+request's version segment) when a gateway stands in front: then nothing of the request's
+scheme, host or route prefix reaches a response.
 """
 
 from __future__ import annotations
@@ -20,17 +23,36 @@ def photo_not_found(photo_id: str) -> NotFound:
     return NotFound(f"The photo '{shown}' was not found.")
 
 
-def service_root(url: str, target: str) -> str:
-    """The base URL (``…/api``) of a request whose route matched ``target``.
-
-    The raw URL path ends with ``target``'s segments (percent-encoded as sent); dropping as
-    many segments as ``target`` has leaves the service root, whatever the route prefix is.
-    """
+def _split(url: str, target: str) -> tuple[str, str]:
+    """``url``'s service root and the rest of its path (percent-encoded as sent)."""
     parts = urlsplit(url)
     segments = parts.path.rstrip("/").split("/")
     depth = len(target.strip("/").split("/"))
-    root_path = "/".join(segments[: max(0, len(segments) - depth)])
-    return urlunsplit((parts.scheme, parts.netloc, root_path, "", ""))
+    cut = max(0, len(segments) - depth)
+    root = urlunsplit((parts.scheme, parts.netloc, "/".join(segments[:cut]), "", ""))
+    return root, "/".join(segments[cut:])
+
+
+def service_root(url: str, target: str) -> str:
+    """The service root (``…/api``) of a request whose route matched ``target``.
+
+    The raw URL path ends with ``target``'s segments (percent-encoded as sent); dropping as
+    many segments as ``target`` has leaves the service root, whatever the route prefix is.
+    ``target`` includes the version segment, if the request had one.
+    """
+    return _split(url, target)[0]
+
+
+def base_url(url: str, target: str, version: str | None, public_base_url: str | None) -> str:
+    """The base URL to hand back: the request's root or ``public_base_url``, then ``version``."""
+    root = public_base_url or service_root(url, target)
+    return root if version is None else f"{root}/{version}"
+
+
+def request_url(url: str, target: str, public_base_url: str | None) -> str:
+    """The request's URL without its query, re-rooted at ``public_base_url`` when it is set."""
+    root, rest = _split(url, target)
+    return f"{public_base_url or root}/{rest}"
 
 
 def _odata_literal(value: str) -> str:

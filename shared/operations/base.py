@@ -10,6 +10,7 @@ import azure.functions as func
 
 from shared.auth.permissions import Action, UserRef, authorize, resolve_user
 from shared.auth.tokens import TokenValidator
+from shared.graph.urls import base_url, request_url
 from shared.routes import Target
 from shared.storage.photo_store import PhotoStore
 
@@ -34,8 +35,10 @@ class OperationsBase:
         *,
         clock: Clock = _utc_now,
         also_close: Sequence[Closeable] = (),
+        public_base_url: str | None = None,
     ) -> None:
         self._validator = validator
+        self._public_base_url = public_base_url
         self._store = store
         self._clock = clock
         self._also_close = tuple(also_close)
@@ -60,3 +63,12 @@ class OperationsBase:
         user = resolve_user(principal, target.user)
         authorize(principal, user, action)
         return user
+
+    def _base_url(self, req: func.HttpRequest, target: Target) -> str:
+        """The base URL the caller used (``…/api/v1.0``), or ``PUBLIC_BASE_URL`` + version."""
+        path = req.route_params.get("target", "")
+        return base_url(req.url, path, target.version, self._public_base_url)
+
+    def _request_url(self, req: func.HttpRequest) -> str:
+        """The request's own URL (no query), re-rooted at ``PUBLIC_BASE_URL`` when it is set."""
+        return request_url(req.url, req.route_params.get("target", ""), self._public_base_url)

@@ -16,7 +16,12 @@ from typing import Final, TypeVar
 import azure.functions as func
 
 from shared.auth.permissions import UserRef
-from shared.graph.conditional import check_accepts_bytes, if_match, none_match
+from shared.graph.conditional import (
+    check_accepts_bytes,
+    check_accepts_json,
+    if_match,
+    none_match,
+)
 from shared.graph.errors import (
     BadRequest,
     ImageNotFound,
@@ -26,7 +31,7 @@ from shared.graph.errors import (
     UnsupportedMediaType,
 )
 from shared.graph.responses import RequestIds, bytes_response, empty_response, json_response
-from shared.graph.urls import photo_not_found, profile_photo_context, service_root
+from shared.graph.urls import photo_not_found, profile_photo_context
 from shared.limits import MAX_IMAGE_BYTES
 from shared.media import ImageRejected, Rejection, is_size_id
 from shared.models import Photo
@@ -49,8 +54,9 @@ class MediaOperations(OperationsBase):
     ) -> func.HttpResponse:
         """The largest size's metadata, with ``@odata.mediaEtag``."""
         user = await self._authorized_user(req, target, "read")
+        check_accepts_json(req.headers.get("Accept"))
         largest = (await self._profile(user)).largest
-        root = service_root(req.url, req.route_params.get("target", ""))
+        root = self._base_url(req, target)
         body = {"@odata.context": profile_photo_context(root, user.name), **largest.to_graph()}
         return json_response(200, body, ids)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import azure.functions as func
 
 from shared.graph.body import parse_photo
+from shared.graph.conditional import check_accepts_json
 from shared.graph.errors import (
     BadRequest,
     Conflict,
@@ -29,7 +30,6 @@ from shared.graph.urls import (
     photo_not_found,
     photo_url,
     photos_context,
-    service_root,
     with_query,
 )
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -55,6 +55,7 @@ class PhotoOperations(OperationsBase):
         self, req: func.HttpRequest, target: Target, ids: RequestIds
     ) -> func.HttpResponse:
         user = await self._authorized_user(req, target, "add")
+        check_accepts_json(req.headers.get("Accept"))
         photo_in = parse_photo(req.headers.get("Content-Type"), req.get_body())
         if photo_in.id is not None and is_size_id(photo_in.id):
             raise BadRequest(
@@ -84,7 +85,7 @@ class PhotoOperations(OperationsBase):
                 f"The {IDEMPOTENCY_HEADER} was already used for a request with another "
                 "body; use a new key for a new request."
             ) from None
-        root = service_root(req.url, req.route_params.get("target", ""))
+        root = self._base_url(req, target)
         body = {"@odata.context": photo_entity_context(root, user.name), **photo.to_graph()}
         location = photo_url(root, user.name, photo.id)
         return json_response(201, body, ids, {"Location": location})
@@ -93,15 +94,18 @@ class PhotoOperations(OperationsBase):
         self, req: func.HttpRequest, target: Target, ids: RequestIds
     ) -> func.HttpResponse:
         user = await self._authorized_user(req, target, "read")
+        check_accepts_json(req.headers.get("Accept"))
         options = parse_list_options(req.params)
         page = await self._store.list(user.key, top=options.top, after=options.after)
-        root = service_root(req.url, req.route_params.get("target", ""))
+        root = self._base_url(req, target)
         body: dict[str, object] = {
             "@odata.context": photos_context(root, user.name, options.select)
         }
         if page.has_more:
             skiptoken = encode_skiptoken(position_of(page.photos[-1]))
-            body["@odata.nextLink"] = with_query(req.url, next_page_query(req.params, skiptoken))
+            body["@odata.nextLink"] = with_query(
+                self._request_url(req), next_page_query(req.params, skiptoken)
+            )
         body["value"] = [selected(photo.to_graph(), options.select) for photo in page.photos]
         return json_response(200, body, ids)
 
@@ -110,11 +114,12 @@ class PhotoOperations(OperationsBase):
     ) -> func.HttpResponse:
         photo_id = _photo_id(target)
         user = await self._authorized_user(req, target, "read")
+        check_accepts_json(req.headers.get("Accept"))
         select = parse_item_options(req.params)
         photo = await self._store.get(user.key, photo_id)
         if photo is None:
             raise photo_not_found(photo_id)
-        root = service_root(req.url, req.route_params.get("target", ""))
+        root = self._base_url(req, target)
         context = photo_entity_context(root, user.name, select)
         return json_response(
             200, {"@odata.context": context, **selected(photo.to_graph(), select)}, ids

@@ -88,12 +88,17 @@ class Service:
 
 @contextlib.contextmanager
 def running_service(
-    storage: str, jwks_url: str, *, read_with: str | None = None, table_prefix: str = "e2e"
+    storage: str,
+    jwks_url: str,
+    *,
+    read_with: str | None = None,
+    table_prefix: str = "e2e",
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[Service]:
     """The repository's app on a dev host on a free port, its store on ``storage``.
 
     ``read_with`` is the connection string tests read the table with (default ``storage``;
-    differs when the service goes through a proxy).
+    differs when the service goes through a proxy). ``settings``: more app settings.
     """
     table_name = f"{table_prefix}{uuid4().hex}"
     env = {
@@ -103,14 +108,17 @@ def running_service(
         "AUTH_AUDIENCES": AUDIENCE,
         "AUTH_ISSUER": ISSUER_V2,
         "AUTH_JWKS_URI": jwks_url,
+        **(settings or {}),
     }
     for name in (
         "AUTH_TENANT_ID",
         "PHOTOS_STORAGE__tableServiceUri",
         "PHOTOS_STORAGE__blobServiceUri",
         "PHOTOS_STORAGE__clientId",
+        "PUBLIC_BASE_URL",
     ):
-        env.pop(name, None)
+        if name not in (settings or {}):
+            env.pop(name, None)
     with start_dev_host_process(REPO_ROOT, env=env) as host:
         yield Service(host=host, table_name=table_name, connection_string=read_with or storage)
 

@@ -2,7 +2,8 @@
 
 The SDK runs unchanged: its own request adapter, middleware and models, with the base URL set
 to the dev host and a static bearer token (``examples.graph_sdk``, the README's example, which
-this file therefore also tests).
+this file therefore also tests). Every test that takes ``user`` runs against each base URL:
+``…/api``, ``…/api/v1.0`` and ``…/api/beta``; ``msgraph-beta-sdk`` runs against ``…/api/beta``.
 """
 
 from __future__ import annotations
@@ -27,14 +28,18 @@ from tests.tokens import build_access_token
 pytestmark = pytest.mark.filterwarnings("ignore:This class is deprecated:DeprecationWarning")
 
 
-class User:
-    """A fresh delegated user and an SDK client holding their token."""
+BASE_URL_PREFIXES = ("", "/v1.0", "/beta")
 
-    def __init__(self, service: Service, scp: str = "User.ReadWrite") -> None:
+
+class User:
+    """A fresh delegated user and an SDK client holding their token, at ``…/api`` + ``prefix``."""
+
+    def __init__(self, service: Service, scp: str = "User.ReadWrite", prefix: str = "") -> None:
         self.oid = str(uuid4())
         self.http = httpx.AsyncClient()
+        self.base_url = service.base_url + prefix
         token = build_access_token(oid=self.oid, scp=scp)
-        self.client = graph_client(service.base_url, token, self.http)
+        self.client = graph_client(self.base_url, token, self.http)
 
     @property
     def photos(self) -> PhotosRequestBuilder:
@@ -49,9 +54,9 @@ class User:
         await self.http.aclose()
 
 
-@pytest.fixture
-async def user(service: Service) -> AsyncIterator[User]:
-    user = User(service)
+@pytest.fixture(params=BASE_URL_PREFIXES, ids=["api", "v1.0", "beta"])
+async def user(service: Service, request: pytest.FixtureRequest) -> AsyncIterator[User]:
+    user = User(service, prefix=request.param)
     try:
         yield user
     finally:
@@ -63,6 +68,7 @@ async def test_add_returns_a_parsed_profile_photo(user: User) -> None:
 
     assert isinstance(added, ProfilePhoto)
     assert added.id is not None and UUID(added.id)
+    assert added.additional_data["@odata.context"].startswith(f"{user.base_url}/$metadata#")
     assert (added.height, added.width) == (96, 64)
     assert added.odata_type == "#microsoft.graph.profilePhoto"
 
@@ -95,6 +101,7 @@ async def test_paging_with_top_and_next_links(user: User) -> None:
     top = PhotosRequestBuilder.PhotosRequestBuilderGetQueryParameters(top=2, select=["id"])
     first = await user.photos.get(RequestConfiguration(query_parameters=top))
     assert first is not None and first.odata_next_link is not None
+    assert first.odata_next_link.startswith(f"{user.base_url}/users/{user.oid}/photos?")
 
     rest = await user.photos.with_url(first.odata_next_link).get()
 

@@ -29,11 +29,12 @@ class Harness:
     """The app under test, its store, and the function each request reached."""
 
     store: MemoryPhotoStore = field(default_factory=MemoryPhotoStore)
+    public_base_url: str | None = None
     app: PhotoApp = field(init=False)
 
     def __post_init__(self) -> None:
         validator = TokenValidator(tokens.tenant_settings(), StaticKeySource(tokens.jwks()))
-        handlers = PhotoHandlers(validator, self.store)
+        handlers = PhotoHandlers(validator, self.store, public_base_url=self.public_base_url)
         self.app = PhotoApp(load=lambda: object.__new__(Settings), factory=lambda _s: handlers)
 
     async def send(

@@ -315,12 +315,12 @@ BAD = [
         "Property 'metadata' does not exist",
     ),
     (
-        "context annotation",
+        "@ without a namespace: no annotation",
         JSON,
-        body(**{"@odata.context": "x"}),
+        body(**{"@context": "x"}),
         400,
         "BadRequest",
-        "Property '@odata.context' does not exist",
+        "Property '@context' does not exist",
     ),
     ("case matters", JSON, body(Height=6), 400, "BadRequest", "Property 'Height' does not exist"),
     (

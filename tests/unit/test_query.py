@@ -46,7 +46,7 @@ def test_option_names_ignore_case() -> None:
 
 
 def test_other_parameters_are_left_alone() -> None:
-    assert parse_list_options({"code": "x", "top": "5"}) == ListOptions()
+    assert parse_list_options({"code": "x", "topmost": "5"}) == ListOptions()
 
 
 @pytest.mark.parametrize("name", ["$filter", "$orderby", "$skip", "$count", "$expand", "$foo"])
