@@ -55,11 +55,15 @@ def build_function_request(
     )
 
 
+_NO_CONTENT = (204, 304)
+"""Statuses without content: no Content-Type is made up for them from the default mimetype."""
+
+
 def build_web_response(result: object) -> web.Response:
     """The HTTP response for a function's return value, converted as the Python worker does.
 
     Content-Type comes from ``mimetype`` (plus ``charset`` for ``text/*``) unless the function
-    set the header itself. Raises ``FunctionResultError`` for anything but an HttpResponse or str.
+    set the header itself, or the status has no content (``204``, ``304``). Raises ``FunctionResultError`` for anything but an HttpResponse or str.
     """
     if isinstance(result, str):
         return web.Response(body=result.encode(), content_type="text/plain", charset="utf-8")
@@ -74,7 +78,7 @@ def build_web_response(result: object) -> web.Response:
     for name, value in result.headers.items():
         if name.lower() not in _SERVER_MANAGED_HEADERS:
             headers.add(name, value)
-    if "Content-Type" not in headers:
+    if "Content-Type" not in headers and status not in _NO_CONTENT:
         mimetype: str = result.mimetype
         headers["Content-Type"] = (
             f"{mimetype}; charset={result.charset}" if mimetype.startswith("text/") else mimetype

@@ -112,6 +112,13 @@ def test_response_default_is_text_plain_utf8() -> None:
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 
+@pytest.mark.parametrize("status", [204, 304])
+def test_a_response_without_content_gets_no_made_up_content_type(status: int) -> None:
+    response = build_web_response(func.HttpResponse(status_code=status, headers={"ETag": '"x"'}))
+    assert "Content-Type" not in response.headers
+    assert response.headers["ETag"] == '"x"'
+
+
 def test_response_content_type_header_is_not_duplicated() -> None:
     result = func.HttpResponse(
         "{}", headers={"content-type": "application/problem+json"}, mimetype="application/json"
