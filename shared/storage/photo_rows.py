@@ -181,6 +181,7 @@ class PhotoRows:
             return await self._delete(partition, entity_key(photo_id, "photo id"))
 
     async def _delete(self, partition: str, row: str) -> bool:
+        indexed = True  # photos stored before the listing index existed have no index row
         for attempt in range(WRITE_ATTEMPTS):
             if attempt:
                 await asyncio.sleep(random.uniform(0, _BACKOFF * attempt))  # noqa: S311
@@ -191,9 +192,10 @@ class PhotoRows:
                 raise ValueError("a size goes with its profile photo, never by itself")
             counter = await self._cached_counter(partition)
             count = 0 if counter is None else counter.count
+            index_row = {"PartitionKey": partition, "RowKey": index_entity(entity)["RowKey"]}
             operations = [
                 ("delete", entity, _if_unchanged(entity)),
-                ("delete", {"PartitionKey": partition, "RowKey": index_entity(entity)["RowKey"]}),
+                *([("delete", index_row)] if indexed else []),
                 _counter_write(partition, max(count - 1, 0), counter),
             ]
             try:
@@ -206,10 +208,13 @@ class PhotoRows:
                     # Gone since we read it: our own delete, replayed by the retry policy after
                     # it had succeeded, or another one's. Either way it is deleted.
                     return True
+                if indexed and error.index == _INDEX and error.status_code == 404:
+                    indexed = False
+                    continue
                 if error.status_code in (404, 409, 412):
                     continue  # changed meanwhile: look again
                 raise
-            self._remember(partition, _Counter(results[_COUNTER]["etag"], max(count - 1, 0)))
+            self._remember(partition, _Counter(results[-1]["etag"], max(count - 1, 0)))
             return True
         raise _contended()
 

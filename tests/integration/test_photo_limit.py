@@ -141,3 +141,16 @@ async def test_a_listing_page_costs_one_request_however_many_photos(
     assert len(page.photos) == 5
     assert page.has_more
     assert len(proxy.requests) == before + 1
+
+
+async def test_a_photo_stored_without_an_index_row_can_still_be_deleted(
+    photo_store: TablePhotoStore, table_client: TableClient
+) -> None:
+    await _add(photo_store, "old")
+    [index_row] = [
+        row async for row in table_client.list_entities() if str(row["RowKey"]).startswith("%!o")
+    ]
+    await table_client.delete_entity(index_row["PartitionKey"], index_row["RowKey"])
+
+    assert await photo_store.delete(USER, "old")
+    assert await photo_rows(table_client) == []
