@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from uuid import uuid4
@@ -47,6 +48,14 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteEndpoin
         yield AzuriteEndpoint(connection_string=process.connection_string, process=process)
     finally:
         process.stop()
+
+
+def table_port(endpoint: AzuriteEndpoint) -> int:
+    """The loopback port of ``endpoint``'s Table service (a proxy in front of it needs it)."""
+    match = re.search(r"TableEndpoint=http://127\.0\.0\.1:(\d+)/", endpoint.connection_string)
+    if match is None:
+        pytest.skip("the proxy needs a loopback http Azurite")
+    return int(match.group(1))
 
 
 @pytest.fixture

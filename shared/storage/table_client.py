@@ -90,22 +90,28 @@ def create_table_client(
     trust (a test's self-signed certificate).
     """
     options = {**client_options(), "connection_verify": connection_verify}
-    if settings.table_service_uri is not None:
+    endpoint, connection = _connection(settings, settings.table_service_uri, credential)
+    if endpoint is not None:
+        return TableClient(
+            endpoint=endpoint, table_name=settings.table_name, credential=credential, **options
+        )
+    return TableClient.from_connection_string(connection, table_name=settings.table_name, **options)
+
+
+def _connection(
+    settings: StorageSettings, service_uri: str | None, credential: AsyncTokenCredential | None
+) -> tuple[str | None, str]:
+    """``(service_uri, "")`` for an identity-based connection (which needs ``credential``), or
+    ``(None, connection string)`` (which takes none)."""
+    if service_uri is not None:
         if credential is None:
             raise ValueError("an identity-based connection needs a credential")
-        return TableClient(
-            endpoint=settings.table_service_uri,
-            table_name=settings.table_name,
-            credential=credential,
-            **options,
-        )
+        return service_uri, ""
     if credential is not None:
         raise ValueError("a credential is only used with an identity-based connection")
     if settings.connection_string is None:
-        raise ValueError("StorageSettings needs a connection string or a table service URI")
-    return TableClient.from_connection_string(
-        settings.connection_string, table_name=settings.table_name, **options
-    )
+        raise ValueError("StorageSettings needs a connection string or identity-based endpoints")
+    return None, settings.connection_string
 
 
 def create_container_client(
@@ -123,19 +129,14 @@ def create_container_client(
     from azure.storage.blob.aio import ContainerClient
 
     options = {**client_options(), "connection_verify": connection_verify}
-    if settings.blob_service_uri is not None:
-        if credential is None:
-            raise ValueError("an identity-based connection needs a credential")
+    account_url, connection = _connection(settings, settings.blob_service_uri, credential)
+    if account_url is not None:
         return ContainerClient(
-            account_url=settings.blob_service_uri,
+            account_url=account_url,
             container_name=settings.container_name,
             credential=credential,
             **options,
         )
-    if credential is not None:
-        raise ValueError("a credential is only used with an identity-based connection")
-    if settings.connection_string is None:
-        raise ValueError("StorageSettings needs a connection string or a blob service URI")
     return ContainerClient.from_connection_string(
-        settings.connection_string, container_name=settings.container_name, **options
+        connection, container_name=settings.container_name, **options
     )

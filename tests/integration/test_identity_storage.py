@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -26,6 +27,7 @@ from devtools.azurite import ACCOUNT_NAME, HOST, AzuriteProcess, start_azurite
 from shared.config import StorageSettings
 from shared.graph.errors import InternalServerError, ServiceUnavailable
 from shared.models import ProfilePhotoIn
+from shared.storage.photo_store import Image
 from shared.storage.table_client import create_table_client
 from shared.storage.table_store import TablePhotoStore, open_photo_store
 from tests.self_signed import CertificateFiles, write_self_signed
@@ -86,7 +88,10 @@ def https_azurite(
 ) -> Iterator[AzuriteProcess]:
     tls = ["--oauth", "basic", "--cert", str(certificate.cert), "--key", str(certificate.key)]
     azurite = start_azurite(
-        location=tmp_path_factory.mktemp("https-azurite"), in_memory=True, extra_args=tls
+        location=tmp_path_factory.mktemp("https-azurite"),
+        in_memory=True,
+        extra_args=tls,
+        blob_port=0,
     )
     try:
         yield azurite
@@ -100,6 +105,7 @@ def identity_settings(https_azurite: AzuriteProcess) -> StorageSettings:
         connection_string=None,
         table_service_uri=f"https://{HOST}:{https_azurite.port}/{ACCOUNT_NAME}",
         table_name=f"t{uuid4().hex}",
+        blob_service_uri=f"https://{HOST}:{https_azurite.blob_port}/{ACCOUNT_NAME}",
     )
 
 
@@ -119,6 +125,24 @@ async def test_writes_and_reads_with_a_token_credential(
     finally:
         await store.aclose()
     assert tokens.scopes and set(tokens.scopes) == {(STORAGE_SCOPE,)}
+
+
+async def test_photo_bytes_go_to_blobs_with_the_same_token_credential(
+    identity_settings: StorageSettings, tokens: AzuriteTokens, certificate: CertificateFiles
+) -> None:
+    store = open_photo_store(identity_settings, tokens, connection_verify=str(certificate.cert))
+    image = Image(b"jpeg bytes, as far as storage cares", '"etag-1"', width=48, height=48)
+    try:
+        profile = await store.set_profile(
+            USER, USER, [image], condition=None, request_id="r1", now=datetime.now(UTC)
+        )
+        media = profile.largest.media
+        assert media is not None
+        assert await store.read_content(media) == image.data
+        assert await store.get_profile(USER) == profile
+    finally:
+        await store.aclose()
+    assert set(tokens.scopes) == {(STORAGE_SCOPE,)}
     assert not tokens.closed  # passed in: the caller's to close
 
 
@@ -195,10 +219,10 @@ def test_azure_identity_is_imported_only_in_identity_mode() -> None:
         from shared.storage.table_store import open_photo_store
 
         async def main():
-            from shared.app import build_service
+            from shared.app import build_handlers
             from shared.config import load_settings
 
-            build_service(load_settings({
+            build_handlers(load_settings({
                 "AUTH_AUDIENCES": "api://x", "AUTH_ISSUER": "https://i", "AUTH_JWKS_URI": "k.json"
             }))
             store = open_photo_store(StorageSettings())
@@ -208,6 +232,7 @@ def test_azure_identity_is_imported_only_in_identity_mode() -> None:
             identity = StorageSettings(
                 connection_string=None,
                 table_service_uri="https://example.table.core.windows.net",
+                blob_service_uri="https://example.blob.core.windows.net",
                 client_id="0d9d7c4a-2b8e-4a44-8f6e-7f1c9a3b5d20",
             )
             store = open_photo_store(identity)

@@ -4,7 +4,6 @@ and the cost of adds and listings in storage requests, counted at a loopback TCP
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,7 +15,7 @@ from shared.models import ProfilePhotoIn
 from shared.storage.photo_store import PhotoLimitReached
 from shared.storage.table_client import create_table_client
 from shared.storage.table_store import TablePhotoStore
-from tests.conftest import AzuriteEndpoint
+from tests.conftest import AzuriteEndpoint, table_port
 from tests.store_calls import add_photo, photo_rows
 from tests.tcp_proxy import TcpProxy
 
@@ -96,20 +95,13 @@ async def test_a_counter_stale_in_this_instance_is_read_again(
         await two.aclose()
 
 
-def _port(endpoint: AzuriteEndpoint) -> int:
-    match = re.search(r"TableEndpoint=http://127\.0\.0\.1:(\d+)/", endpoint.connection_string)
-    if match is None:
-        pytest.skip("the proxy needs a loopback http Azurite")
-    return int(match.group(1))
-
-
 @pytest.fixture
 async def counted(
     azurite: AzuriteEndpoint, table_name: str, table_client: TableClient
 ) -> AsyncIterator[tuple[TcpProxy, TablePhotoStore]]:
     """A store whose every storage request passes a counting proxy (the table exists)."""
     await table_client.create_table()
-    async with TcpProxy(_port(azurite)) as proxy:
+    async with TcpProxy(table_port(azurite)) as proxy:
         settings = StorageSettings(
             connection_string=connection_string(proxy.port), table_name=table_name
         )

@@ -8,7 +8,6 @@ its RequestId and answers with the stored photo.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,7 +18,7 @@ from shared.config import StorageSettings
 from shared.graph.errors import ServiceUnavailable
 from shared.models import ProfilePhotoIn
 from shared.storage.table_store import TablePhotoStore, open_photo_store
-from tests.conftest import AzuriteEndpoint
+from tests.conftest import AzuriteEndpoint, table_port
 from tests.store_calls import add_photo, photo_rows
 from tests.tcp_proxy import Fault, TcpProxy, is_insert
 
@@ -28,16 +27,9 @@ pytestmark = pytest.mark.azurite
 USER = "alice@contoso.com"
 
 
-def _port(endpoint: AzuriteEndpoint) -> int:
-    match = re.search(r"TableEndpoint=http://127\.0\.0\.1:(\d+)/", endpoint.connection_string)
-    if match is None:
-        pytest.skip("the proxy needs a loopback http Azurite")
-    return int(match.group(1))
-
-
 @pytest.fixture
 async def proxy(azurite: AzuriteEndpoint) -> AsyncIterator[TcpProxy]:
-    async with TcpProxy(_port(azurite)) as running:
+    async with TcpProxy(table_port(azurite)) as running:
         yield running
 
 
