@@ -32,6 +32,9 @@ SELECTABLE: Final = ("id", "height", "width")
 
 MAX_SKIPTOKEN_LENGTH: Final = 4096
 """Longest ``$skiptoken`` accepted, in characters (the service's own are far shorter)."""
+_MAX_SKIPTOKEN_DEPTH: Final = 1
+"""A position is one flat JSON object; deeper nesting is refused before ``json.loads`` sees it
+(a few hundred ``[`` would otherwise exhaust its recursion)."""
 _EARLIEST: Final = datetime(1601, 1, 1, tzinfo=UTC)
 _LATEST: Final = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 """Table Storage's DateTime range; a time outside it is a 400 from Azure, never ours to send."""
@@ -85,7 +88,11 @@ def decode_skiptoken(token: str) -> PhotoPosition:
         if len(token) > MAX_SKIPTOKEN_LENGTH:
             raise ValueError("too long")
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        if _nesting_depth(raw) > _MAX_SKIPTOKEN_DEPTH:
+            raise ValueError("nested too deeply")
         document = json.loads(raw)
+        if not isinstance(document, dict):
+            raise ValueError("not an object")
         created_at = datetime.fromisoformat(document["createdAt"])
         photo_id = document["id"]
         if created_at.tzinfo is None or not isinstance(photo_id, str) or not photo_id:
@@ -98,6 +105,28 @@ def decode_skiptoken(token: str) -> PhotoPosition:
         # JSONDecodeError and UnicodeError are ValueErrors
         raise BadRequest("The $skiptoken value is not valid.") from None
     return PhotoPosition(created_at, photo_id)
+
+
+def _nesting_depth(raw: bytes) -> int:
+    """How deeply JSON arrays and objects nest in ``raw``, brackets inside strings aside."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
 
 
 def _options(params: Mapping[str, str], allowed: set[str]) -> dict[str, str]:
