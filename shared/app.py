@@ -25,6 +25,7 @@ from shared.graph.errors import (
     MethodNotAllowed,
     NotFound,
     RequestEntityTooLarge,
+    shown,
 )
 from shared.graph.responses import RequestIds, empty_response, render_error, request_ids
 from shared.openapi import openapi_document
@@ -38,8 +39,6 @@ AnonymousOperation = Callable[[func.HttpRequest, Target, RequestIds], Awaitable[
 
 ANONYMOUS_OPERATIONS: Mapping[str, AnonymousOperation] = {"openapi_document": openapi_document}
 """The operations that need neither a token nor settings, by route-table name."""
-
-_SHOWN_PATH_LENGTH = 100
 
 
 def build_handlers(settings: Settings) -> PhotoHandlers:
@@ -103,7 +102,7 @@ class PhotoApp:
                 "request %s: %s %r reached no operation; did its function fail to load?",
                 ids.request_id,
                 req.method.upper(),
-                _shown(path),
+                shown(path),
             )
             raise InternalServerError()
         _check_declared_length(req, found.route.max_body_bytes)
@@ -138,14 +137,13 @@ class PhotoApp:
 
 def _no_route(method: str, path: str, found: NoRoute, ids: RequestIds) -> func.HttpResponse:
     """``404``, or ``405`` with ``Allow`` (``OPTIONS``: ``204`` with ``Allow``)."""
-    shown = _shown(path)
     if not found.allowed:
-        raise NotFound(f"Resource not found for the segment '{shown}'.")
+        raise NotFound(f"Resource not found for the segment '{shown(path)}'.")
     allow = {"Allow": ", ".join(found.allowed)}
     if method == "OPTIONS":
         return empty_response(204, ids, allow)
     raise MethodNotAllowed(
-        f"The method '{method}' is not allowed on '{shown}'; allowed: {allow['Allow']}.",
+        f"The method '{shown(method)}' is not allowed on '{shown(path)}'; allowed: {allow['Allow']}.",
         headers=allow,
     )
 
@@ -165,10 +163,6 @@ def _without_body(response: func.HttpResponse) -> func.HttpResponse:
         mimetype=response.mimetype,
         charset=response.charset,
     )
-
-
-def _shown(path: str) -> str:
-    return path if len(path) <= _SHOWN_PATH_LENGTH else path[:_SHOWN_PATH_LENGTH] + "…"
 
 
 photo_app = PhotoApp()

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from shared.graph.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from shared.graph.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType, shown
 from shared.limits import MAX_BODY_BYTES
 from shared.models import (
     INT32_MAX,
@@ -40,6 +40,8 @@ _UTF8_NAMES = frozenset({"utf-8", "utf8"})
 _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = " \t\r\n"
 _SHOW_MAX = 40
+_NAMED_UNKNOWN = 3
+"""Unknown properties named in a message; the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,18 @@ def _describe(error: ValidationError) -> str:
     problems = error.errors(include_url=False)
     unknown = [p for p in problems if p["type"] == "extra_forbidden"]
     known = [p for p in problems if p["type"] != "extra_forbidden"]
-    return " ".join(
-        [f"Property '{_property(p)}' does not exist on type '{_TYPE_NAME}'." for p in unknown]
-        + [_explain(p) for p in known]
-    )
+    return " ".join(_unknown(unknown) + [_explain(p) for p in known])
+
+
+def _unknown(problems: list[ErrorDetails]) -> list[str]:
+    """The first few unknown properties by name, then how many more there are."""
+    sentences = [
+        f"Property '{_property(p)}' does not exist on type '{_TYPE_NAME}'."
+        for p in problems[:_NAMED_UNKNOWN]
+    ]
+    if len(problems) > _NAMED_UNKNOWN:
+        sentences.append(f"{len(problems) - _NAMED_UNKNOWN} more properties do not exist on it.")
+    return sentences
 
 
 def _explain(problem: ErrorDetails) -> str:
@@ -215,6 +225,4 @@ def _show(value: object) -> str:
 
 
 def _clip(text: str) -> str:
-    """Short, and safe to encode as UTF-8 even when the client sent lone surrogates."""
-    safe = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return safe if len(safe) <= _SHOW_MAX else safe[: _SHOW_MAX - 1] + "…"
+    return shown(text, _SHOW_MAX)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from shared.graph.errors import BadRequest
+from shared.graph.errors import BadRequest, shown
 from shared.photo_order import PhotoPosition
 
 DEFAULT_TOP: Final = 100
@@ -137,9 +137,9 @@ def _options(params: Mapping[str, str], allowed: set[str]) -> dict[str, str]:
             continue  # not an OData system query option: not ours to judge
         key = name.lower()
         if key not in allowed:
-            raise BadRequest(f"The query option '{name}' is not supported.")
+            raise BadRequest(f"The query option '{shown(name)}' is not supported.")
         if key in options:
-            raise BadRequest(f"The query option '{name}' is given more than once.")
+            raise BadRequest(f"The query option '{shown(name)}' is given more than once.")
         options[key] = value
     return options
 
@@ -148,7 +148,7 @@ def _top(value: str) -> int:
     number = int(value) if _DIGITS.fullmatch(value) else 0
     if not 1 <= number <= MAX_TOP:
         raise BadRequest(
-            f"Invalid value '{value}' for $top: it must be an integer from 1 to {MAX_TOP}."
+            f"Invalid value '{shown(value)}' for $top: it must be an integer from 1 to {MAX_TOP}."
         )
     return number
 
@@ -162,7 +162,7 @@ def _select(value: str | None) -> tuple[str, ...]:
         match = next((known for known in SELECTABLE if known.lower() == name.lower()), None)
         if match is None:
             raise BadRequest(
-                f"Could not find a property named '{name}' on type 'microsoft.graph.profilePhoto'."
+                f"Could not find a property named '{shown(name)}' on type 'microsoft.graph.profilePhoto'."
             )
         wanted.add(match)
     return tuple(name for name in SELECTABLE if name in wanted)

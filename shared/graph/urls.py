@@ -9,15 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from shared.graph.errors import NotFound
-
-_SHOWN_ID_LENGTH = 64
+from shared.graph.errors import NotFound, shown
 
 
 def photo_not_found(photo_id: str) -> NotFound:
     """404 for a photo the user does not have (Graph's generic ``ResourceNotFound``)."""
-    shown = photo_id if len(photo_id) <= _SHOWN_ID_LENGTH else photo_id[:_SHOWN_ID_LENGTH] + "…"
-    return NotFound(f"The photo '{shown}' was not found.")
+    return NotFound(f"The photo '{shown(photo_id)}' was not found.")
 
 
 def service_root(url: str, target: str) -> str:

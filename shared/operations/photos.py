@@ -14,6 +14,7 @@ from shared.graph.errors import (
     MethodNotAllowed,
     NotFound,
     UnprocessableEntity,
+    shown,
 )
 from shared.graph.query import (
     encode_skiptoken,
@@ -56,7 +57,7 @@ class PhotoOperations(OperationsBase):
         photo_in = parse_photo(req.headers.get("Content-Type"), req.get_body())
         if photo_in.id is not None and is_size_id(photo_in.id):
             raise BadRequest(
-                f"Property 'id' cannot be '{photo_in.id}': ids of the form '{{n}}x{{n}}' name "
+                f"Property 'id' cannot be '{shown(photo_in.id)}': ids of the form '{{n}}x{{n}}' name "
                 "the profile photo's sizes."
             )
         idempotency_key = parse_idempotency_key(req.headers.get(IDEMPOTENCY_HEADER))
@@ -71,7 +72,7 @@ class PhotoOperations(OperationsBase):
         try:
             photo = await self._store.add(new)
         except PhotoExists as exists:
-            raise Conflict(f"A photo with id '{exists.photo_id}' already exists.") from None
+            raise Conflict(f"A photo with id '{shown(exists.photo_id)}' already exists.") from None
         except IdempotencyKeyReused:
             raise UnprocessableEntity(
                 f"The {IDEMPOTENCY_HEADER} was already used for a request with another "
@@ -119,7 +120,7 @@ class PhotoOperations(OperationsBase):
         photo_id = _photo_id(target)
         if is_size_id(photo_id):
             raise MethodNotAllowed(
-                f"The size '{photo_id}' cannot be deleted by itself; DELETE …/photo removes "
+                f"The size '{shown(photo_id)}' cannot be deleted by itself; DELETE …/photo removes "
                 "the profile photo and all its sizes.",
                 headers={"Allow": "GET, HEAD"},
             )
