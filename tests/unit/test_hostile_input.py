@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests import tokens
 from tests.unit.app_harness import Harness, graph_error
@@ -13,6 +15,12 @@ from tests.unit.app_harness import Harness, graph_error
 LONG = "x" * 5000
 MOST_ECHOED = 100
 """No message quotes more than this many characters of what the client sent."""
+
+
+def jpeg(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 40)).save(out, "JPEG")
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -98,3 +106,38 @@ async def test_a_long_size_like_id_is_quoted_clipped(harness: Harness) -> None:
     body = {"height": 6, "width": 5, "id": f"{'1' * 120}x{'1' * 120}"}
     response = await harness.send("POST", "me/photos", token=tokens.build_access_token(), body=body)
     _assert_small(graph_error(response, 400, "BadRequest"))
+
+
+async def test_every_response_says_nosniff_and_errors_are_not_stored(harness: Harness) -> None:
+    token = tokens.build_access_token()
+    octets = {"Content-Type": "application/octet-stream"}
+    put = await harness.send(
+        "PUT", "me/photo/$value", token=token, body=jpeg(64, 64), headers=octets
+    )
+    etag = put.headers["ETag"]
+    answers = [
+        put,
+        await harness.send("GET", "me/photos", token=token),
+        await harness.send("POST", "me/photos", token=token, body={"height": 6, "width": 5}),
+        await harness.send("GET", "me/photo", token=token),
+        await harness.send("HEAD", "me/photo", token=token),
+        await harness.send("GET", "openapi.json"),
+        await harness.send("OPTIONS", "me/photos"),
+        await harness.send("DELETE", "me/photos/none", token=token),
+        await harness.send("GET", "me/photos"),
+        await harness.send("PATCH", "me/photos"),
+        await harness.send("GET", "nowhere"),
+    ]
+    content = await harness.send("GET", "me/photo/$value", token=token)
+    not_modified = await harness.send(
+        "GET", "me/photo/$value", token=token, headers={"If-None-Match": etag}
+    )
+
+    for response in [*answers, content, not_modified]:
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", response.status_code
+    for response in answers:
+        if response.status_code >= 400:
+            assert response.headers["Cache-Control"] == "no-store", response.status_code
+    assert {response.status_code for response in answers} >= {200, 201, 204, 401, 404, 405}
+    assert (content.status_code, not_modified.status_code) == (200, 304)
+    assert content.headers["Cache-Control"] == not_modified.headers["Cache-Control"] == "private"
