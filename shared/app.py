@@ -20,6 +20,7 @@ from shared.auth.signing_keys import JwksKeySource
 from shared.auth.tokens import TokenValidator
 from shared.config import ConfigError, Settings, load_process_settings
 from shared.graph.errors import (
+    BadRequest,
     GraphError,
     InternalServerError,
     MethodNotAllowed,
@@ -28,6 +29,7 @@ from shared.graph.errors import (
     shown,
 )
 from shared.graph.responses import RequestIds, empty_response, render_error, request_ids
+from shared.models import CONTROL_CHARACTERS_RULE, has_control_character, is_unicode
 from shared.openapi import openapi_document
 from shared.operations import Operation, PhotoHandlers
 from shared.routes import FALLBACK_FUNCTION, NoRoute, RouteMatch, Target, match, match_function
@@ -106,6 +108,7 @@ class PhotoApp:
             )
             raise InternalServerError()
         _check_declared_length(req, found.route.max_body_bytes)
+        _check_path_values(found.target)
         response = await self._run(found, req, ids)
         return _without_body(response) if req.method.upper() == "HEAD" else response
 
@@ -153,6 +156,18 @@ def _check_declared_length(req: func.HttpRequest, limit: int) -> None:
     declared = req.headers.get("Content-Length", "").strip()
     if declared.isdigit() and int(declared) > limit:
         raise RequestEntityTooLarge(f"The request body is over {limit} bytes, this path's limit.")
+
+
+def _check_path_values(target: Target) -> None:
+    """``400`` for a ``{user}`` or ``{photo-id}`` no id can be: control characters, or text
+    that is not Unicode (a lone surrogate)."""
+    for name, value in (("user", target.user), ("photo id", target.photo_id)):
+        if value is None:
+            continue
+        if has_control_character(value):
+            raise BadRequest(f"The {name} in the request path {CONTROL_CHARACTERS_RULE}.")
+        if not is_unicode(value):
+            raise BadRequest(f"The {name} in the request path is not valid Unicode.")
 
 
 def _without_body(response: func.HttpResponse) -> func.HttpResponse:

@@ -28,11 +28,13 @@ from pydantic_core import ErrorDetails
 from shared.graph.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType, shown
 from shared.limits import MAX_BODY_BYTES
 from shared.models import (
+    CONTROL_CHARACTER_ID,
     INT32_MAX,
     MAX_ID_LENGTH,
     PROFILE_PHOTO_TYPE,
     UNADDRESSABLE_ID,
     ProfilePhotoIn,
+    is_unicode,
 )
 
 _TYPE_NAME = PROFILE_PHOTO_TYPE.removeprefix("#")
@@ -140,7 +142,7 @@ def _load_json(body: bytes) -> object:
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for name, value in pairs:
-        if not _is_unicode(name):
+        if not is_unicode(name):
             raise _BadPropertyName(
                 f"Property name '{_clip(name)}' is not valid Unicode: "
                 "it contains an unpaired surrogate."
@@ -151,14 +153,6 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             )
         document[name] = value
     return document
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _reject_constant(_name: str) -> object:
@@ -203,7 +197,7 @@ def _explain(problem: ErrorDetails) -> str:
             return f"Property 'id' must be at most {MAX_ID_LENGTH} characters; got {length}."
         if kind == "string_unicode":
             return "Property 'id' must be valid Unicode; it contains an unpaired surrogate."
-        if kind == UNADDRESSABLE_ID:
+        if kind in (UNADDRESSABLE_ID, CONTROL_CHARACTER_ID):
             return problem["msg"]
         return f"Property 'id' must be a JSON string; got {got}."
     return f"Property '{name}' is invalid: {problem['msg']}."

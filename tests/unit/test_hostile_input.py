@@ -141,3 +141,55 @@ async def test_every_response_says_nosniff_and_errors_are_not_stored(harness: Ha
     assert {response.status_code for response in answers} >= {200, 201, 204, 401, 404, 405}
     assert (content.status_code, not_modified.status_code) == (200, 304)
     assert content.headers["Cache-Control"] == not_modified.headers["Cache-Control"] == "private"
+
+
+CONTROL_CHARACTERS = ["\x00", "\x01", "\t", "\n", "\x1f", "\x7f", "\x80", "\x85", "\x9f"]
+
+
+@pytest.mark.parametrize("control", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+async def test_a_photo_id_with_a_control_character_is_400_naming_the_rule(
+    harness: Harness, control: str
+) -> None:
+    body = {"height": 6, "width": 5, "id": f"a{control}b"}
+    response = await harness.send("POST", "me/photos", token=tokens.build_access_token(), body=body)
+
+    error = graph_error(response, 400, "BadRequest")
+    assert "control characters" in error["message"]
+    assert harness.store.count() == 0
+
+
+@pytest.mark.parametrize("control", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [
+        ("GET", "users/a{c}b/photos"),
+        ("POST", "users/a{c}b/photos"),
+        ("GET", "me/photos/a{c}b"),
+        ("DELETE", "users/u/photos/a{c}b"),
+        ("PUT", "me/photos/a{c}b/$value"),
+        ("PUT", "users/a{c}b/photo/$value"),
+    ],
+)
+async def test_path_values_with_a_control_character_are_400_naming_the_rule(
+    harness: Harness, control: str, method: str, template: str
+) -> None:
+    response = await harness.send(
+        method,
+        template.format(c=control),
+        token=tokens.build_app_only_token()
+        if "users/" in template
+        else tokens.build_access_token(),
+        body={"height": 6, "width": 5} if method == "POST" else jpeg(8, 8),
+    )
+
+    error = graph_error(response, 400, "BadRequest")
+    assert "control characters" in error["message"]
+    assert harness.store.count() == harness.store.blob_count() == 0
+
+
+async def test_other_unusual_characters_are_still_fine_ids(harness: Harness) -> None:
+    token = tokens.build_access_token()
+    for photo_id in ["a/b", "a#b?c", "a\\b", "tab-less\u00a0nbsp", "\u2028", "é"]:
+        body = {"height": 6, "width": 5, "id": photo_id}
+        response = await harness.send("POST", "me/photos", token=token, body=body)
+        assert response.status_code == 201, (photo_id, response.get_body())
