@@ -61,6 +61,7 @@ class PhotoOperations(OperationsBase):
                 "the profile photo's sizes."
             )
         idempotency_key = parse_idempotency_key(req.headers.get(IDEMPOTENCY_HEADER))
+        root = service_root(req.url, req.route_params.get("target", ""))  # 400 before storing
         new = decide_new_photo(
             user.key,
             user.name,
@@ -69,6 +70,7 @@ class PhotoOperations(OperationsBase):
             request_id=ids.request_id,
             now=self._clock(),
         )
+        location = photo_url(root, user.name, new.photo_id)
         try:
             photo = await self._store.add(new)
         except PhotoExists as exists:
@@ -78,9 +80,7 @@ class PhotoOperations(OperationsBase):
                 f"The {IDEMPOTENCY_HEADER} was already used for a request with another "
                 "body; use a new key for a new request."
             ) from None
-        root = service_root(req.url, req.route_params.get("target", ""))
         body = {"@odata.context": photo_entity_context(root, user.name), **photo.to_graph()}
-        location = photo_url(root, user.name, photo.id)
         return json_response(201, body, ids, {"Location": location})
 
     async def list_photos(
@@ -88,8 +88,8 @@ class PhotoOperations(OperationsBase):
     ) -> func.HttpResponse:
         user = await self._authorized_user(req, target, "read")
         options = parse_list_options(req.params)
-        page = await self._store.list(user.key, top=options.top, after=options.after)
         root = service_root(req.url, req.route_params.get("target", ""))
+        page = await self._store.list(user.key, top=options.top, after=options.after)
         body: dict[str, object] = {
             "@odata.context": photos_context(root, user.name, options.select)
         }
@@ -105,10 +105,10 @@ class PhotoOperations(OperationsBase):
         photo_id = _photo_id(target)
         user = await self._authorized_user(req, target, "read")
         select = parse_item_options(req.params)
+        root = service_root(req.url, req.route_params.get("target", ""))
         photo = await self._store.get(user.key, photo_id)
         if photo is None:
             raise photo_not_found(photo_id)
-        root = service_root(req.url, req.route_params.get("target", ""))
         context = photo_entity_context(root, user.name, select)
         return json_response(
             200, {"@odata.context": context, **selected(photo.to_graph(), select)}, ids

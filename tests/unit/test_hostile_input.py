@@ -6,11 +6,12 @@ import io
 import json
 from typing import Any
 
+import azure.functions as func
 import pytest
 from PIL import Image
 
 from tests import tokens
-from tests.unit.app_harness import Harness, graph_error
+from tests.unit.app_harness import Harness, graph_error, host_routing
 
 LONG = "x" * 5000
 MOST_ECHOED = 100
@@ -193,3 +194,63 @@ async def test_other_unusual_characters_are_still_fine_ids(harness: Harness) -> 
         body = {"height": 6, "width": 5, "id": photo_id}
         response = await harness.send("POST", "me/photos", token=token, body=body)
         assert response.status_code == 201, (photo_id, response.get_body())
+
+
+def _request_to(url: str, method: str, path: str, body: bytes = b"") -> func.HttpRequest:
+    _function, route_values = host_routing(method, path)
+    headers = {
+        "Authorization": tokens.bearer(tokens.build_access_token()),
+        "Content-Type": "application/json",
+    }
+    request = func.HttpRequest(
+        method, url, headers=headers, params={}, route_params=route_values, body=body
+    )
+    return request
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://[::1",  # urlsplit: "Invalid IPv6 URL"
+        "http://h\udcff",  # a non-UTF-8 byte of the Host, surrogate-escaped
+        "http://h\u00e9",  # not ASCII
+        "http://user@host",
+        "http://a b",
+        "http://",
+        "ftp://host",
+        "http://host:port",
+    ],
+)
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "me/photos"), ("GET", "me/photos"), ("GET", "me/photos/p")]
+)
+async def test_a_bad_host_is_400_and_nothing_is_stored(
+    harness: Harness, origin: str, method: str, path: str
+) -> None:
+    body = b'{"height": 6, "width": 5}' if method == "POST" else b""
+    request = _request_to(f"{origin}/api/{path}", method, path, body)
+
+    response = await harness.app.serve(host_routing(method, path)[0], request)
+
+    error = graph_error(response, 400, "BadRequest")
+    assert "Host" in error["message"] or "URL" in error["message"]
+    assert harness.store.count() == 0
+
+
+async def test_an_odd_but_valid_host_and_a_non_ascii_path_make_ascii_urls(
+    harness: Harness,
+) -> None:
+    request = _request_to(
+        "http://[::1]:8080/caf\u00e9\udcff/api/me/photos",
+        "POST",
+        "me/photos",
+        b'{"height": 6, "width": 5}',
+    )
+
+    response = await harness.app.serve("add_photo", request)
+
+    assert response.status_code == 201, response.get_body()
+    assert response.headers["Location"].isascii()
+    assert response.headers["Location"].startswith(
+        "http://[::1]:8080/caf%C3%A9%ED%B3%BF/api/users/"
+    )
