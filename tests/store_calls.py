@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from shared.idempotency import caller_identity
 from shared.models import Photo, ProfilePhotoIn
 from shared.operations import decide_new_photo
 from shared.storage.photo_store import PhotoStore
+
+CALLER = caller_identity("a6f1bd1e-5c2b-4c47-9d0f-2a4f3f0a9e11", "test-client")
+"""The caller of every added photo unless a test names another."""
 
 
 async def add_photo(
@@ -17,13 +21,15 @@ async def add_photo(
     *,
     request_id: str,
     idempotency_key: str | None = None,
+    caller: str = CALLER,
 ) -> Photo:
     new = decide_new_photo(
         user_key,
         user_name,
         photo,
+        caller=caller,
         idempotency_key=idempotency_key,
         request_id=request_id,
         now=datetime.now(UTC),
     )
-    return await add_photo(store, new)
+    return await store.add(new)

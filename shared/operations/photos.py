@@ -33,7 +33,13 @@ from shared.graph.urls import (
     with_query,
 )
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
-from shared.idempotency import derived_photo_id, fingerprint, parse_idempotency_key
+from shared.idempotency import (
+    caller_identity,
+    derived_photo_id,
+    fingerprint,
+    parse_idempotency_key,
+    scoped_key,
+)
 from shared.media.sizes import is_size_id
 from shared.models import MAX_ID_LENGTH, ProfilePhotoIn
 from shared.operations.base import OperationsBase
@@ -53,7 +59,7 @@ class PhotoOperations(OperationsBase):
     async def add_photo(
         self, req: func.HttpRequest, target: Target, ids: RequestIds
     ) -> func.HttpResponse:
-        user = await self._authorized_user(req, target, "add")
+        principal, user = await self._authorized(req, target, "add")
         photo_in = parse_photo(req.headers.get("Content-Type"), req.get_body())
         if photo_in.id is not None and is_size_id(photo_in.id):
             raise BadRequest(
@@ -66,6 +72,7 @@ class PhotoOperations(OperationsBase):
             user.key,
             user.name,
             photo_in,
+            caller=caller_identity(principal.object_id, principal.app_id),
             idempotency_key=idempotency_key,
             request_id=ids.request_id,
             now=self._clock(),
@@ -144,18 +151,22 @@ def decide_new_photo(
     user_name: str,
     photo: ProfilePhotoIn,
     *,
+    caller: str,
     idempotency_key: str | None,
     request_id: str,
     now: datetime,
 ) -> NewPhoto:
-    """The photo to store: the client's id, else one derived from the idempotency key, else new."""
+    """The photo to store: the client's id, else one derived from the idempotency key, else new.
+
+    ``caller`` (``shared.idempotency.caller_identity``) owns the key together with the user.
+    """
     claim = None
     if idempotency_key is not None:
-        claim = IdempotencyClaim(idempotency_key, fingerprint(photo))
+        claim = IdempotencyClaim(scoped_key(caller, idempotency_key), fingerprint(photo))
     if photo.id is not None:
         photo_id = photo.id
     elif idempotency_key is not None:
-        photo_id = derived_photo_id(user_key, idempotency_key)
+        photo_id = derived_photo_id(caller, user_key, idempotency_key)
     else:
         photo_id = str(uuid.uuid4())
     return NewPhoto(

@@ -8,11 +8,11 @@ import uuid
 import pytest
 from azure.data.tables.aio import TableClient
 
-from shared.graph.errors import Conflict, UnprocessableEntity
-from shared.idempotency import derived_photo_id
+from shared.idempotency import caller_identity, derived_photo_id, scoped_key
 from shared.models import ProfilePhotoIn
+from shared.storage.photo_store import IdempotencyKeyReused, PhotoExists
 from shared.storage.table_store import TablePhotoStore
-from tests.store_calls import add_photo
+from tests.store_calls import CALLER, add_photo
 
 pytestmark = pytest.mark.azurite
 
@@ -40,9 +40,9 @@ async def test_repeat_returns_the_first_photo_and_stores_nothing_new(
     )
 
     assert again == first
-    assert first.id == derived_photo_id(ALICE, KEY)
+    assert first.id == derived_photo_id(CALLER, ALICE, KEY)
     [row] = await rows(table_client)
-    assert (row["RequestId"], row["IdempotencyKey"]) == ("r1", KEY)
+    assert (row["RequestId"], row["IdempotencyKey"]) == ("r1", scoped_key(CALLER, KEY))
     assert isinstance(row["BodyHash"], str) and len(row["BodyHash"]) == 64
 
 
@@ -50,12 +50,10 @@ async def test_same_key_with_another_body_is_unprocessable(
     photo_store: TablePhotoStore, table_client: TableClient
 ) -> None:
     await add_photo(photo_store, ALICE, ALICE, photo(), request_id="r1", idempotency_key=KEY)
-    with pytest.raises(UnprocessableEntity) as caught:
+    with pytest.raises(IdempotencyKeyReused):
         await add_photo(
             photo_store, ALICE, ALICE, photo(height=7), request_id="r2", idempotency_key=KEY
         )
-    assert caught.value.status == 422
-    assert "Idempotency-Key" in caught.value.message
     [row] = await rows(table_client)
     assert row["Height"] == 6
 
@@ -97,11 +95,11 @@ async def test_client_id_with_another_key_or_none_is_a_conflict(
     photo_store: TablePhotoStore,
 ) -> None:
     await add_photo(photo_store, ALICE, ALICE, photo("p1"), request_id="r1", idempotency_key=KEY)
-    with pytest.raises(Conflict):
+    with pytest.raises(PhotoExists):
         await add_photo(
             photo_store, ALICE, ALICE, photo("p1"), request_id="r2", idempotency_key="other"
         )
-    with pytest.raises(Conflict):
+    with pytest.raises(PhotoExists):
         await add_photo(photo_store, ALICE, ALICE, photo("p1"), request_id="r3")
 
 
@@ -109,7 +107,7 @@ async def test_a_key_on_an_id_stored_without_one_is_a_conflict(
     photo_store: TablePhotoStore,
 ) -> None:
     await add_photo(photo_store, ALICE, ALICE, photo("p1"), request_id="r1")
-    with pytest.raises(Conflict):
+    with pytest.raises(PhotoExists):
         await add_photo(
             photo_store, ALICE, ALICE, photo("p1"), request_id="r2", idempotency_key=KEY
         )
@@ -127,3 +125,19 @@ async def test_concurrent_repeats_store_one_photo(
     assert len({p.id for p in added}) == 1
     assert len({p.created_at for p in added}) == 1
     assert len(await rows(table_client)) == 1
+
+
+async def test_another_callers_key_on_the_same_id_is_a_conflict(
+    photo_store: TablePhotoStore,
+) -> None:
+    await add_photo(photo_store, ALICE, ALICE, photo("p1"), request_id="r1", idempotency_key=KEY)
+    with pytest.raises(PhotoExists):
+        await add_photo(
+            photo_store,
+            ALICE,
+            ALICE,
+            photo("p1"),
+            request_id="r2",
+            idempotency_key=KEY,
+            caller=caller_identity(BOB, "another-client"),
+        )

@@ -254,3 +254,37 @@ async def test_an_odd_but_valid_host_and_a_non_ascii_path_make_ascii_urls(
     assert response.headers["Location"].startswith(
         "http://[::1]:8080/caf%C3%A9%ED%B3%BF/api/users/"
     )
+
+
+async def test_an_idempotency_key_belongs_to_the_caller_and_the_user(harness: Harness) -> None:
+    key = {"Idempotency-Key": '"shared-key"'}
+    path = f"users/{tokens.USER_OID}/photos"
+    body = {"height": 6, "width": 5}
+    mine = await harness.send(
+        "POST", path, token=tokens.build_access_token(), body=body, headers=key
+    )
+    again = await harness.send(
+        "POST", path, token=tokens.build_access_token(), body=body, headers=key
+    )
+    an_app = await harness.send(
+        "POST", path, token=tokens.build_app_only_token(), body=body, headers=key
+    )
+    other_app = tokens.build_access_token(azp="9a1b7c3d-0000-4000-8000-000000000001")
+    via_other_app = await harness.send("POST", path, token=other_app, body=body, headers=key)
+
+    ids = [json.loads(r.get_body())["id"] for r in (mine, again, an_app, via_other_app)]
+    assert [r.status_code for r in (mine, again, an_app, via_other_app)] == [201] * 4
+    assert ids[0] == ids[1]
+    assert len({ids[0], ids[2], ids[3]}) == 3
+    assert harness.store.count() == 3
+
+
+async def test_another_callers_key_on_the_same_client_id_is_no_repeat(harness: Harness) -> None:
+    key = {"Idempotency-Key": '"shared-key"'}
+    path = f"users/{tokens.USER_OID}/photos"
+    body = {"height": 6, "width": 5, "id": "p1"}
+    await harness.send("POST", path, token=tokens.build_access_token(), body=body, headers=key)
+    theirs = await harness.send(
+        "POST", path, token=tokens.build_app_only_token(), body=body, headers=key
+    )
+    graph_error(theirs, 409, "Conflict")
