@@ -29,6 +29,7 @@ from shared.config import DEFAULT_CONTAINER_NAME
 from shared.routes import ROUTES, NoRoute, match
 from tests import tokens
 from tests.e2e.conftest import Service
+from tests.leaks import assert_no_internals
 
 DEDICATED_OID = "0f5e0c1e-7d7b-4c1a-9a55-6d2b8f3c4e71"
 """The user every authenticated case acts as: no other test writes to this partition."""
@@ -619,6 +620,7 @@ def test_malformed_request(
 ) -> None:
     host, port, authority = address
     answer = _exchange(host, port, _head(case, authority, bearer), case.pause_after)
+    assert_no_internals(answer.body)
 
     assert answer.status == case.status, (answer.status, answer.body[:300])
     if case.answer == HOST_REFUSAL:
