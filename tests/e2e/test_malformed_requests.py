@@ -55,6 +55,7 @@ class Case:
     answer: str = "graph"  # "graph", HOST_REFUSAL, OVER_LIMIT or "success"
     pause_after: float = 0.0  # slow bodies: send the head and part of the body, then wait
     code: str | None = None
+    host: bytes | None = None  # the Host header, when not the host's own address
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,25 @@ HEADER_CASES = [
         answer=HOST_REFUSAL,
     ),
     Case(
+        "Host with a 6-digit port",
+        "POST",
+        "me/photos",
+        400,
+        headers=JSON,
+        body=GOOD,
+        host=b"h:123456",
+    ),
+    Case(
+        "Host a bare colon run",
+        "POST",
+        "me/photos",
+        400,
+        headers=JSON,
+        body=GOOD,
+        host=b"h::1",
+        answer=HOST_REFUSAL,
+    ),
+    Case(
         "non-ASCII header name",
         "GET",
         "me/photos",
@@ -528,7 +548,8 @@ ALL_CASES = ROUTE_CASES + BODY_CASES + HEADER_CASES + QUERY_CASES + PATH_CASES +
 def _head(case: Case, authority: str, bearer: bytes) -> bytes:
     if case.raw_head is not None:
         return case.raw_head
-    lines = [f"{case.method} /api/{case.target} HTTP/1.1".encode(), b"Host: " + authority.encode()]
+    host = authority.encode() if case.host is None else case.host
+    lines = [f"{case.method} /api/{case.target} HTTP/1.1".encode(), b"Host: " + host]
     if case.token:
         lines.append(b"Authorization: " + bearer)
     names = {name.lower() for name, _value in case.headers}
