@@ -103,7 +103,7 @@ def operation_actions() -> dict[str, str]:
             if (
                 isinstance(call, ast.Call)
                 and isinstance(call.func, ast.Attribute)
-                and call.func.attr == "_authorized_user"
+                and call.func.attr in ("_authorized_user", "_authorized")
                 and isinstance(call.args[-1], ast.Constant)
             ):
                 actions[node.name] = str(call.args[-1].value)

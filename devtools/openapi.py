@@ -38,7 +38,7 @@ from shared.limits import (
     MAX_BODY_BYTES,
     MAX_IMAGE_BYTES,
 )
-from shared.models import INT32_MAX, MAX_ID_LENGTH, PROFILE_PHOTO_TYPE
+from shared.models import CONTROL_CHARACTERS_PATTERN, INT32_MAX, MAX_ID_LENGTH, PROFILE_PHOTO_TYPE
 from shared.openapi import DOCUMENT_PATH
 from shared.routes import ROUTES, VERSIONS
 
@@ -77,9 +77,15 @@ _MEDIA_ANNOTATIONS: Final = frozenset({"@odata.mediaContentType", "@odata.mediaE
 _REF_PATTERN: Final = r"^\$[Rr][Ee][Ff]$"
 _UNADDRESSABLE_ID: Final[Json] = {
     "type": "string",
-    "anyOf": [{"enum": [".", ".."]}, {"pattern": _REF_PATTERN}, {"pattern": "%2[Ff]"}],
+    "anyOf": [
+        {"enum": [".", ".."]},
+        {"pattern": _REF_PATTERN},
+        {"pattern": "%2[Ff]"},
+        {"pattern": CONTROL_CHARACTERS_PATTERN},
+    ],
 }
-"""The ids "Add photos" refuses because no URL can name them (``shared.models``)."""
+"""The ids "Add photos" refuses: those no URL can name, and control characters (``shared.models``)."""
+_NO_CONTROL_CHARACTERS: Final[Json] = {"not": {"pattern": CONTROL_CHARACTERS_PATTERN}}
 _CONTEXT: Final[Json] = {
     "type": "string",
     "description": "The OData context URL of the response (absolute).",
@@ -107,8 +113,9 @@ def _schemas() -> Json:
                     "description": (
                         "Any Unicode text except what no URL could name, so the photo could "
                         "never be read or deleted: `.`, `..`, `$ref` (any case) and text "
-                        "holding `%2F` (any case: it reads as `/` in a path). An id the user "
-                        "already has is 409."
+                        "holding `%2F` (any case: it reads as `/` in a path); nor control "
+                        "characters (U+0000-U+001F, U+007F-U+009F). An id the user already "
+                        "has is 409."
                     ),
                 },
                 "height": _PHOTO_PROPERTIES["height"],
@@ -203,8 +210,6 @@ def _schemas() -> Json:
 
 # ---- parameters and headers ---------------------------------------------------------------
 
-_NOT_REF = {"not": {"pattern": _REF_PATTERN}}
-
 
 def _parameters() -> Json:
     return {
@@ -214,16 +219,25 @@ def _parameters() -> Json:
             "required": True,
             "description": (
                 "The user: an object id or a userPrincipalName (a guest's `…#EXT#@…` "
-                "included). The caller's own id or UPN names the same user as `/me`."
+                "included). The caller's own id or UPN names the same user as `/me`. "
+                "Control characters (U+0000-U+001F, U+007F-U+009F) are 400."
             ),
-            "schema": {"type": "string", "minLength": 1},
+            "schema": {"type": "string", "minLength": 1, **_NO_CONTROL_CHARACTERS},
         },
         "photoId": {
             "name": "photo-id",
             "in": "path",
             "required": True,
-            "description": "The photo's id (`$ref` is not a photo id).",
-            "schema": {"type": "string", "minLength": 1, **_NOT_REF},
+            "description": (
+                "The photo's id (`$ref` is not a photo id; control characters are 400)."
+            ),
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "not": {
+                    "anyOf": [{"pattern": _REF_PATTERN}, {"pattern": CONTROL_CHARACTERS_PATTERN}]
+                },
+            },
         },
         "top": {
             "name": "$top",

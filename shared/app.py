@@ -21,14 +21,23 @@ from shared.auth.tokens import TokenValidator
 from shared.batch import serve_batch
 from shared.config import ConfigError, Settings, load_process_settings
 from shared.graph.errors import (
+    BadRequest,
     GraphError,
     InternalServerError,
     MethodNotAllowed,
     NotFound,
     RequestEntityTooLarge,
+    shown,
 )
-from shared.graph.responses import RequestIds, empty_response, render_error, request_ids
+from shared.graph.responses import (
+    NOSNIFF,
+    RequestIds,
+    empty_response,
+    render_error,
+    request_ids,
+)
 from shared.metadata import metadata_document
+from shared.models import CONTROL_CHARACTERS_RULE, has_control_character, is_unicode
 from shared.openapi import openapi_document
 from shared.operations import Operation, PhotoHandlers
 from shared.routes import (
@@ -51,8 +60,6 @@ ANONYMOUS_OPERATIONS: Mapping[str, AnonymousOperation] = {
     "openapi_document": openapi_document,
 }
 """The operations that need neither a token nor settings, by route-table name."""
-
-_SHOWN_PATH_LENGTH = 100
 
 
 def build_handlers(settings: Settings) -> PhotoHandlers:
@@ -84,7 +91,7 @@ class PhotoApp:
         """The answer to ``req``, which the host handed to ``function``."""
         ids = request_ids(req.headers)
         try:
-            return await self._answer(function, req, ids)
+            response = await self._answer(function, req, ids)
         except GraphError as error:
             if error.status >= 500:
                 logger.warning(
@@ -94,6 +101,10 @@ class PhotoApp:
         except Exception:
             logger.exception("request %s failed with an unexpected error", ids.request_id)
             return render_error(InternalServerError(), ids)
+        for name, value in NOSNIFF.items():  # whatever built the answer, it carries these
+            if name not in response.headers:
+                response.headers[name] = value
+        return response
 
     async def aclose(self) -> None:
         """Close the store's and the key source's sessions (the host is stopping)."""
@@ -118,10 +129,11 @@ class PhotoApp:
                 "request %s: %s %r reached no operation; did its function fail to load?",
                 ids.request_id,
                 req.method.upper(),
-                _shown(path),
+                shown(path),
             )
             raise InternalServerError()
         _check_declared_length(req, found.route.max_body_bytes)
+        _check_path_values(found.target)
         response = await self._run(found, req, ids)
         return _without_body(response) if req.method.upper() == "HEAD" else response
 
@@ -155,14 +167,13 @@ class PhotoApp:
 
 def _no_route(method: str, path: str, found: NoRoute, ids: RequestIds) -> func.HttpResponse:
     """``404``, or ``405`` with ``Allow`` (``OPTIONS``: ``204`` with ``Allow``)."""
-    shown = _shown(path)
     if not found.allowed:
-        raise NotFound(f"Resource not found for the segment '{shown}'.")
+        raise NotFound(f"Resource not found for the segment '{shown(path)}'.")
     allow = {"Allow": ", ".join(found.allowed)}
     if method == "OPTIONS":
         return empty_response(204, ids, allow)
     raise MethodNotAllowed(
-        f"The method '{method}' is not allowed on '{shown}'; allowed: {allow['Allow']}.",
+        f"The method '{shown(method)}' is not allowed on '{shown(path)}'; allowed: {allow['Allow']}.",
         headers=allow,
     )
 
@@ -174,6 +185,18 @@ def _check_declared_length(req: func.HttpRequest, limit: int) -> None:
         raise RequestEntityTooLarge(f"The request body is over {limit} bytes, this path's limit.")
 
 
+def _check_path_values(target: Target) -> None:
+    """``400`` for a ``{user}`` or ``{photo-id}`` no id can be: control characters, or text
+    that is not Unicode (a lone surrogate)."""
+    for name, value in (("user", target.user), ("photo id", target.photo_id)):
+        if value is None:
+            continue
+        if has_control_character(value):
+            raise BadRequest(f"The {name} in the request path {CONTROL_CHARACTERS_RULE}.")
+        if not is_unicode(value):
+            raise BadRequest(f"The {name} in the request path is not valid Unicode.")
+
+
 def _without_body(response: func.HttpResponse) -> func.HttpResponse:
     """``HEAD``: the ``GET`` answer's status and headers, without its body."""
     return func.HttpResponse(
@@ -182,10 +205,6 @@ def _without_body(response: func.HttpResponse) -> func.HttpResponse:
         mimetype=response.mimetype,
         charset=response.charset,
     )
-
-
-def _shown(path: str) -> str:
-    return path if len(path) <= _SHOWN_PATH_LENGTH else path[:_SHOWN_PATH_LENGTH] + "…"
 
 
 photo_app = PhotoApp()

@@ -10,10 +10,20 @@ The header value is an sf-string (``"abc"``, with ``\\"`` and ``\\\\`` escapes) 
 a bare token of visible ASCII other than ``"`` (``abc``); either way the key is 1-255
 printable ASCII characters. Anything else is ``400``.
 
-Without a client ``id`` the photo id is derived from (user, key), so a repeat lands on the same
+A key belongs to the caller and the target user together: the caller is the client app and
+the user (delegated) or service principal (app-only) of the token (``caller_identity``). Without
+a client ``id`` the photo id is derived from (caller, user, key), so a repeat lands on the same
 row and the insert itself detects it: one storage round trip, nothing read before the insert.
-With a client ``id`` the key is checked on that id's row, so a key reused with ANOTHER client
-id is not recognised (that request stores its own photo, or meets ``409``).
+The stored key is the caller's too (``scoped_key``): with a client ``id`` the key is checked on
+that id's row, so a key reused with ANOTHER client id is not recognised (that request stores its
+own photo, or meets ``409``), and another caller's request with the same key and id is no repeat.
+
+Why not a secret: a derived id is a uuid5 of public inputs, so whoever knows the caller, the
+user and the key can compute it. The key is the caller's own (a random UUID by convention), so
+only that caller can; another caller, even one that guesses or reuses the key, derives another
+id and can neither collide with the photo nor pre-empt it. An HMAC with a per-deployment secret
+would hide the ids from the caller itself, which gains nothing, and would add a secret to keep
+and rotate (rotating it would turn repeats into second photos).
 """
 
 from __future__ import annotations
@@ -29,8 +39,8 @@ from shared.models import PROFILE_PHOTO_TYPE, ProfilePhotoIn
 HEADER: Final = "Idempotency-Key"
 MAX_KEY_LENGTH: Final = 255
 PHOTO_ID_NAMESPACE: Final = uuid.UUID("5f0c7a52-1d8e-4b0e-9a51-3c2f6a7d9e01")
-"""Fixed namespace of the uuid5 photo ids derived from idempotency keys. Never change it:
-repeats of requests made before the change would create second photos."""
+"""Fixed namespace of the uuid5 photo ids derived from idempotency keys. Never change it (nor
+the derivation): repeats of requests made before the change would create second photos."""
 
 _PRINTABLE: Final = frozenset(chr(code) for code in range(0x20, 0x7F))
 _BARE: Final = _PRINTABLE - {" ", '"'}
@@ -73,9 +83,19 @@ def _bad() -> BadRequest:
     )
 
 
-def derived_photo_id(user_key: str, key: str) -> str:
-    """The photo id of a POST without a client id: the same for the same (user, key)."""
-    return str(uuid.uuid5(PHOTO_ID_NAMESPACE, json.dumps([user_key, key])))
+def caller_identity(object_id: str | None, app_id: str | None) -> str:
+    """Who a key belongs to: the token's client app and its user or service principal."""
+    return json.dumps([(app_id or "").lower(), (object_id or "").lower()])
+
+
+def scoped_key(caller: str, key: str) -> str:
+    """The key as stored with the photo: the caller's key, never another caller's."""
+    return json.dumps([caller, key])
+
+
+def derived_photo_id(caller: str, user_key: str, key: str) -> str:
+    """The photo id of a POST without a client id: the same for the same (caller, user, key)."""
+    return str(uuid.uuid5(PHOTO_ID_NAMESPACE, json.dumps([caller, user_key, key])))
 
 
 def fingerprint(photo: ProfilePhotoIn) -> str:

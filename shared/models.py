@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Final, Literal
@@ -17,6 +18,29 @@ MAX_ID_LENGTH: Final = 256
 
 UNADDRESSABLE_ID: Final = "photo_id_unaddressable"
 """The pydantic error type of an id no URL can name (``unaddressable_reason``)."""
+CONTROL_CHARACTER_ID: Final = "photo_id_control_character"
+"""The pydantic error type of an id holding a control character (``CONTROL_CHARACTERS``)."""
+
+CONTROL_CHARACTERS_PATTERN: Final = "[\x00-\x1f\x7f-\x9f]"
+"""C0, DEL and C1: no photo id and no ``user`` path segment may hold one."""
+CONTROL_CHARACTERS_RULE: Final = (
+    "must not contain control characters (U+0000-U+001F, U+007F-U+009F)"
+)
+_CONTROL_CHARACTERS: Final = re.compile(CONTROL_CHARACTERS_PATTERN)
+
+
+def is_unicode(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8 (it holds no unpaired surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def has_control_character(text: str) -> bool:
+    """Whether ``text`` holds a C0 or C1 control character or DEL."""
+    return _CONTROL_CHARACTERS.search(text) is not None
 
 
 def unaddressable_reason(photo_id: str) -> str | None:
@@ -25,7 +49,8 @@ def unaddressable_reason(photo_id: str) -> str | None:
     ``…/photos/{id}`` cannot name ``.`` or ``..`` (clients and hosts resolve dot segments),
     nor ``$ref`` in any case (that path is the collection's ``/$ref`` form), nor an id
     holding ``%2F`` in either case (route values read ``%2F`` as ``/``; see ``shared.graph.urls``).
-    Every other id, ``/``, ``#``, ``?``, ``%`` and control characters included, is fine.
+    Every other id, ``/``, ``#``, ``?`` and ``%`` included, is fine (control characters are
+    refused by another rule, ``CONTROL_CHARACTERS``).
     """
     if photo_id in (".", ".."):
         return (
@@ -46,6 +71,10 @@ def unaddressable_reason(photo_id: str) -> str | None:
 
 
 def _addressable(photo_id: str) -> str:
+    if has_control_character(photo_id):
+        raise PydanticCustomError(
+            CONTROL_CHARACTER_ID, "Property 'id' {rule}.", {"rule": CONTROL_CHARACTERS_RULE}
+        )
     reason = unaddressable_reason(photo_id)
     if reason is not None:
         raise PydanticCustomError(UNADDRESSABLE_ID, "Property 'id' {reason}.", {"reason": reason})

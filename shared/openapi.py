@@ -16,7 +16,7 @@ import azure.functions as func
 
 from shared.graph.conditional import check_accepts_json
 from shared.graph.errors import InternalServerError
-from shared.graph.responses import RequestIds
+from shared.graph.responses import RequestIds, common_headers
 from shared.routes import Target
 
 DOCUMENT_PATH: Final = Path(__file__).with_name("openapi.json")
@@ -44,7 +44,7 @@ async def openapi_document(
     return func.HttpResponse(
         body=body,
         status_code=200,
-        headers={**ids.headers(), "Content-Type": CONTENT_TYPE},
+        headers={**common_headers(ids), "Content-Type": CONTENT_TYPE},
         mimetype="application/json",
         charset="utf-8",
     )

@@ -1,6 +1,10 @@
-"""User and photo ids that are valid in Graph and awkward for Table Storage keys."""
+"""User and photo ids that are valid in Graph and awkward for Table Storage keys.
 
-from shared.models import MAX_ID_LENGTH
+The key encoding still encodes control characters, though the service refuses ids that hold
+them; ``ACCEPTED_AWKWARD_IDS`` are the ones "Add photos" takes.
+"""
+
+from shared.models import MAX_ID_LENGTH, has_control_character
 
 AWKWARD_IDS = [
     "alice_contoso.com#EXT#@fabrikam.onmicrosoft.com",
@@ -29,3 +33,5 @@ AWKWARD_IDS = [
     "\x85" * MAX_ID_LENGTH,
     "\x00" * MAX_ID_LENGTH,
 ]
+
+ACCEPTED_AWKWARD_IDS = [value for value in AWKWARD_IDS if not has_control_character(value)]

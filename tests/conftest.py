@@ -9,6 +9,7 @@ use an Azurite (or storage account) you run yourself instead.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -23,8 +24,37 @@ from devtools.azurite import AzuriteProcess, start_azurite
 from shared.config import StorageSettings
 from shared.storage.table_client import create_table_client
 from shared.storage.table_store import TablePhotoStore
+from tests.leaks import leaks_in_lines
 
 CONNECTION_ENV = "GRAPH_PHOTOS_TEST_TABLE_CONNECTION"
+
+
+class _Records(logging.Handler):
+    """Keeps the text of every record, as a log sink would write it (tracebacks included)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.texts.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_logs() -> Iterator[None]:
+    """Every log record a test makes in process: no token, Authorization value or account key."""
+    records = _Records()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(records)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(records)
+        root.setLevel(level)
+    leaks = leaks_in_lines(records.texts)
+    assert not leaks, f"log records leak secrets: {leaks}"
 
 
 @dataclass(frozen=True)

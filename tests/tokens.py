@@ -51,6 +51,16 @@ APP_ID = "0d9d7c4a-2b8e-4a44-8f6e-7f1c9a3b5d20"
 APP_OID = "5b0e3f7c-1e0a-4a1d-b0b2-6f7b1c2d3e4f"
 
 DELEGATED_SCOPES = "User.ReadWrite ProfilePhoto.ReadWrite.All"
+
+MINTED: list[str] = []
+"""Every token this module made, so ``tests.leaks`` can look for them in logs."""
+
+
+def _minted(token: str) -> str:
+    MINTED.append(token)
+    return token
+
+
 APP_ROLES = ("ProfilePhoto.ReadWrite.All",)
 
 
@@ -174,7 +184,7 @@ def encode(
     """Sign ``claims`` with RS256 (``key`` default: the signing key; ``kid`` default: key's)."""
     key = key or signing_key()
     header = {"kid": kid or key.kid, "typ": "JWT", **(headers or {})}
-    return jwt.encode(claims, key.private_key, algorithm="RS256", headers=header)
+    return _minted(jwt.encode(claims, key.private_key, algorithm="RS256", headers=header))
 
 
 def build_access_token(*, key: TestKey | None = None, kid: str | None = None, **claims: Any) -> str:
@@ -253,7 +263,7 @@ def _segment(value: dict[str, Any]) -> str:
 def build_alg_none_token() -> str:
     """Unsigned (``alg: none``), otherwise valid claims."""
     header = {"alg": "none", "typ": "JWT", "kid": signing_key().kid}
-    return f"{_segment(header)}.{_segment(delegated_claims())}."
+    return _minted(f"{_segment(header)}.{_segment(delegated_claims())}.")
 
 
 def build_hs256_public_key_token() -> str:
@@ -261,14 +271,14 @@ def build_hs256_public_key_token() -> str:
     header = {"alg": "HS256", "typ": "JWT", "kid": signing_key().kid}
     signing_input = f"{_segment(header)}.{_segment(delegated_claims())}"
     mac = hmac.new(signing_key().public_pem(), signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64(mac)}"
+    return _minted(f"{signing_input}.{_b64(mac)}")
 
 
 def build_tampered_token() -> str:
     """A valid token whose payload was edited (more scopes, another user) after signing."""
     header, _payload, signature = build_access_token().split(".")
     forged = _segment(delegated_claims(oid=str(uuid.uuid4()), scp="User.ReadWrite.All"))
-    return f"{header}.{forged}.{signature}"
+    return _minted(f"{header}.{forged}.{signature}")
 
 
 UNUSED_LOOPBACK_URL = "http://127.0.0.1:9/attacker/keys"

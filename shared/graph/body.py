@@ -31,14 +31,16 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from shared.graph.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from shared.graph.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType, shown
 from shared.limits import MAX_BODY_BYTES
 from shared.models import (
+    CONTROL_CHARACTER_ID,
     INT32_MAX,
     MAX_ID_LENGTH,
     PROFILE_PHOTO_TYPE,
     UNADDRESSABLE_ID,
     ProfilePhotoIn,
+    is_unicode,
 )
 
 _TYPE_NAME = PROFILE_PHOTO_TYPE.removeprefix("#")
@@ -49,6 +51,8 @@ _SHOW_MAX = 40
 _ANNOTATION = re.compile(r"[^@]*@[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:#\w+)?")
 """``@namespace.term`` (an optional ``#qualifier``), alone or after a property name."""
 _CHECKED_ANNOTATION = "@odata.type"
+_NAMED_UNKNOWN = 3
+"""Unknown properties named in a message; the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ def _load_json(body: bytes, parse_float: Callable[[str], object] = _JsonFloat) -
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for name, value in pairs:
-        if not _is_unicode(name):
+        if not is_unicode(name):
             raise _BadPropertyName(
                 f"Property name '{_clip(name)}' is not valid Unicode: "
                 "it contains an unpaired surrogate."
@@ -172,14 +176,6 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _reject_constant(_name: str) -> object:
     raise _NonFiniteNumber
 
@@ -189,10 +185,18 @@ def _describe(error: ValidationError) -> str:
     problems = error.errors(include_url=False)
     unknown = [p for p in problems if p["type"] == "extra_forbidden"]
     known = [p for p in problems if p["type"] != "extra_forbidden"]
-    return " ".join(
-        [f"Property '{_property(p)}' does not exist on type '{_TYPE_NAME}'." for p in unknown]
-        + [_explain(p) for p in known]
-    )
+    return " ".join(_unknown(unknown) + [_explain(p) for p in known])
+
+
+def _unknown(problems: list[ErrorDetails]) -> list[str]:
+    """The first few unknown properties by name, then how many more there are."""
+    sentences = [
+        f"Property '{_property(p)}' does not exist on type '{_TYPE_NAME}'."
+        for p in problems[:_NAMED_UNKNOWN]
+    ]
+    if len(problems) > _NAMED_UNKNOWN:
+        sentences.append(f"{len(problems) - _NAMED_UNKNOWN} more properties do not exist on it.")
+    return sentences
 
 
 def _explain(problem: ErrorDetails) -> str:
@@ -214,7 +218,7 @@ def _explain(problem: ErrorDetails) -> str:
             return f"Property 'id' must be at most {MAX_ID_LENGTH} characters; got {length}."
         if kind == "string_unicode":
             return "Property 'id' must be valid Unicode; it contains an unpaired surrogate."
-        if kind == UNADDRESSABLE_ID:
+        if kind in (UNADDRESSABLE_ID, CONTROL_CHARACTER_ID):
             return problem["msg"]
         return f"Property 'id' must be a JSON string; got {got}."
     return f"Property '{name}' is invalid: {problem['msg']}."
@@ -236,6 +240,4 @@ def _show(value: object) -> str:
 
 
 def _clip(text: str) -> str:
-    """Short, and safe to encode as UTF-8 even when the client sent lone surrogates."""
-    safe = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return safe if len(safe) <= _SHOW_MAX else safe[: _SHOW_MAX - 1] + "…"
+    return shown(text, _SHOW_MAX)

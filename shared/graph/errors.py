@@ -20,11 +20,25 @@ into Graph's JSON error in exactly one place (``shared.graph.responses.render_er
     ├── FailedDependency              424 FailedDependency (a $batch item whose dependency failed)
     ├── InternalServerError           500 InternalServerError (generic message only)
     └── ServiceUnavailable            503 ServiceUnavailable + Retry-After
+
+A message that quotes what the client sent (a path, an id, a query option, a header value)
+quotes it through ``shown``: at most ``SHOWN_LENGTH`` characters of it, safe to encode as UTF-8.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
+
+SHOWN_LENGTH: Final = 64
+"""Most characters of client text a message quotes (``shown``)."""
+
+
+def shown(text: str, limit: int = SHOWN_LENGTH) -> str:
+    """``text`` as a message quotes it: at most ``limit`` characters (then ``…``), and lone
+    surrogates (which no response could encode) written as ``\\udXXX`` escapes."""
+    clipped = text if len(text) <= limit else text[: limit - 1] + "…"
+    return clipped.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class GraphError(Exception):

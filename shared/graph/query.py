@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from shared.graph.errors import BadRequest
+from shared.graph.errors import BadRequest, shown
 from shared.photo_order import PhotoPosition
 
 DEFAULT_TOP: Final = 100
@@ -34,6 +34,9 @@ SELECTABLE: Final = ("id", "height", "width")
 
 MAX_SKIPTOKEN_LENGTH: Final = 4096
 """Longest ``$skiptoken`` accepted, in characters (the service's own are far shorter)."""
+_MAX_SKIPTOKEN_DEPTH: Final = 1
+"""A position is one flat JSON object; deeper nesting is refused before ``json.loads`` sees it
+(a few hundred ``[`` would otherwise exhaust its recursion)."""
 _EARLIEST: Final = datetime(1601, 1, 1, tzinfo=UTC)
 _LATEST: Final = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 """Table Storage's DateTime range; a time outside it is a 400 from Azure, never ours to send."""
@@ -95,7 +98,11 @@ def decode_skiptoken(token: str) -> PhotoPosition:
         if len(token) > MAX_SKIPTOKEN_LENGTH:
             raise ValueError("too long")
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        if _nesting_depth(raw) > _MAX_SKIPTOKEN_DEPTH:
+            raise ValueError("nested too deeply")
         document = json.loads(raw)
+        if not isinstance(document, dict):
+            raise ValueError("not an object")
         created_at = datetime.fromisoformat(document["createdAt"])
         photo_id = document["id"]
         if created_at.tzinfo is None or not isinstance(photo_id, str) or not photo_id:
@@ -118,6 +125,28 @@ def _option(name: str) -> str | None:
     return f"${key}" if f"${key}" in _SYSTEM_OPTIONS else None
 
 
+def _nesting_depth(raw: bytes) -> int:
+    """How deeply JSON arrays and objects nest in ``raw``, brackets inside strings aside."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
+
+
 def _options(params: Mapping[str, str], allowed: set[str]) -> dict[str, str]:
     """The system options among ``params``, by lower-cased ``$`` name; BadRequest for others."""
     options: dict[str, str] = {}
@@ -126,9 +155,9 @@ def _options(params: Mapping[str, str], allowed: set[str]) -> dict[str, str]:
         if key is None:
             continue  # not an OData system query option: not ours to judge
         if key not in allowed:
-            raise BadRequest(f"The query option '{name}' is not supported.")
+            raise BadRequest(f"The query option '{shown(name)}' is not supported.")
         if key in options:
-            raise BadRequest(f"The query option '{name}' is given more than once.")
+            raise BadRequest(f"The query option '{shown(name)}' is given more than once.")
         options[key] = value
     return options
 
@@ -137,7 +166,7 @@ def _top(value: str) -> int:
     number = int(value) if _DIGITS.fullmatch(value) else 0
     if not 1 <= number <= MAX_TOP:
         raise BadRequest(
-            f"Invalid value '{value}' for $top: it must be an integer from 1 to {MAX_TOP}."
+            f"Invalid value '{shown(value)}' for $top: it must be an integer from 1 to {MAX_TOP}."
         )
     return number
 
@@ -151,7 +180,7 @@ def _select(value: str | None) -> tuple[str, ...]:
         match = next((known for known in SELECTABLE if known.lower() == name.lower()), None)
         if match is None:
             raise BadRequest(
-                f"Could not find a property named '{name}' on type 'microsoft.graph.profilePhoto'."
+                f"Could not find a property named '{shown(name)}' on type 'microsoft.graph.profilePhoto'."
             )
         wanted.add(match)
     return tuple(name for name in SELECTABLE if name in wanted)

@@ -1,4 +1,8 @@
-"""HTTP edges: request ids, JSON responses, and the one place a GraphError becomes a response."""
+"""HTTP edges: request ids, JSON responses, and the one place a GraphError becomes a response.
+
+Every response carries the request ids and ``X-Content-Type-Options: nosniff`` (a browser never
+guesses another type than the one sent); every error also ``Cache-Control: no-store``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
 import azure.functions as func
 
@@ -19,6 +24,12 @@ JSON_CONTENT_TYPE = "application/json; odata.metadata=minimal; charset=utf-8"
 # A client-request-id is echoed only when it is a sane token; otherwise the request-id stands in.
 CLIENT_REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:\-{}]{1,128}$"
 _CLIENT_REQUEST_ID = re.compile(CLIENT_REQUEST_ID_PATTERN)
+NOSNIFF: Final = {"X-Content-Type-Options": "nosniff"}
+"""On every response."""
+ERROR_CACHING: Final = {"Cache-Control": "no-store"}
+"""On every error: no cache keeps an answer that depends on the moment (a 503, a 401)."""
+MAX_MESSAGE_LENGTH: Final = 1024
+"""A message is never longer; those that quote the client are far shorter (``errors.shown``)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,11 @@ class RequestIds:
 
     def headers(self) -> dict[str, str]:
         return {"request-id": self.request_id, "client-request-id": self.client_request_id}
+
+
+def common_headers(ids: RequestIds) -> dict[str, str]:
+    """The headers every response carries: the request ids and ``NOSNIFF``."""
+    return {**ids.headers(), **NOSNIFF}
 
 
 def request_ids(headers: Mapping[str, str]) -> RequestIds:
@@ -45,7 +61,7 @@ def json_response(
     ids: RequestIds,
     headers: Mapping[str, str] | None = None,
 ) -> func.HttpResponse:
-    all_headers = {**(headers or {}), **ids.headers(), "Content-Type": JSON_CONTENT_TYPE}
+    all_headers = {**(headers or {}), **common_headers(ids), "Content-Type": JSON_CONTENT_TYPE}
     return func.HttpResponse(
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         status_code=status,
@@ -59,7 +75,7 @@ def empty_response(
     status: int, ids: RequestIds, headers: Mapping[str, str] | None = None
 ) -> func.HttpResponse:
     """A response without a body (``204 No Content``), with the request ids."""
-    return func.HttpResponse(status_code=status, headers={**(headers or {}), **ids.headers()})
+    return func.HttpResponse(status_code=status, headers={**(headers or {}), **common_headers(ids)})
 
 
 def bytes_response(
@@ -73,7 +89,7 @@ def bytes_response(
     return func.HttpResponse(
         body=body,
         status_code=status,
-        headers={**(headers or {}), **ids.headers(), "Content-Type": content_type},
+        headers={**(headers or {}), **common_headers(ids), "Content-Type": content_type},
         mimetype=content_type,
     )
 
@@ -83,10 +99,13 @@ def render_error(
 ) -> func.HttpResponse:
     """Graph's JSON error for ``error``, with its status and headers."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
+    message = error.message
+    if len(message) > MAX_MESSAGE_LENGTH:
+        message = message[: MAX_MESSAGE_LENGTH - 1] + "…"
     body = {
         "error": {
             "code": error.code,
-            "message": error.message,
+            "message": message,
             "innerError": {
                 "date": moment.strftime("%Y-%m-%dT%H:%M:%S"),
                 "request-id": ids.request_id,
@@ -94,4 +113,4 @@ def render_error(
             },
         }
     }
-    return json_response(error.status, body, ids, error.headers)
+    return json_response(error.status, body, ids, {**error.headers, **ERROR_CACHING})

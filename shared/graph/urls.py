@@ -5,27 +5,38 @@ URLs from a request's own URL and what its path named. The base URL handed back 
 request used (``…/api``, ``…/api/v1.0``, ``…/api/beta``), or ``PUBLIC_BASE_URL`` (with the
 request's version segment) when a gateway stands in front: then nothing of the request's
 scheme, host or route prefix reaches a response.
+
+The request URL is the client's (its Host header, its raw path), so it is checked before any
+URL is built from it: an ``http``/``https`` scheme and an RFC 3986 authority of ASCII, else
+``400``; the path is re-percent-encoded so nothing but ASCII reaches a response. Operations that
+store build their URLs before the store is touched, so a bad Host never leaves a photo stored
+behind an error.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from typing import Final
+from urllib.parse import SplitResult, quote, urlencode, urlsplit, urlunsplit
 
-from shared.graph.errors import NotFound
+from shared.graph.errors import BadRequest, NotFound, shown
 
-_SHOWN_ID_LENGTH = 64
+_AUTHORITY: Final = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]{0,5})?", re.ASCII
+)
+"""A Host as RFC 3986 allows it (an IP literal or a reg-name, then a port), no userinfo."""
+_PATH_SAFE: Final = "/%!$&'()*+,;=:@-._~"
 
 
 def photo_not_found(photo_id: str) -> NotFound:
     """404 for a photo the user does not have (Graph's generic ``ResourceNotFound``)."""
-    shown = photo_id if len(photo_id) <= _SHOWN_ID_LENGTH else photo_id[:_SHOWN_ID_LENGTH] + "…"
-    return NotFound(f"The photo '{shown}' was not found.")
+    return NotFound(f"The photo '{shown(photo_id)}' was not found.")
 
 
 def _split(url: str, target: str) -> tuple[str, str]:
-    """``url``'s service root and the rest of its path (percent-encoded as sent)."""
-    parts = urlsplit(url)
+    """``url``'s service root and the rest of its path (checked, percent-encoded ASCII)."""
+    parts = _request_url(url)
     segments = parts.path.rstrip("/").split("/")
     depth = len(target.strip("/").split("/"))
     cut = max(0, len(segments) - depth)
@@ -53,6 +64,20 @@ def request_url(url: str, target: str, public_base_url: str | None) -> str:
     """The request's URL without its query, re-rooted at ``public_base_url`` when it is set."""
     root, rest = _split(url, target)
     return f"{public_base_url or root}/{rest}"
+
+
+def _request_url(url: str) -> SplitResult:
+    """``url``'s parts, checked (``BadRequest``) and with an ASCII, percent-encoded path."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed "[" in the Host
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https"):
+        raise BadRequest("The request URL is not an http or https URL.")
+    if _AUTHORITY.fullmatch(parts.netloc) is None:
+        raise BadRequest("The request's Host header is not a valid host name and port.")
+    path = quote(parts.path.encode("utf-8", "surrogatepass"), safe=_PATH_SAFE)
+    return parts._replace(path=path)
 
 
 def _odata_literal(value: str) -> str:
@@ -84,6 +109,6 @@ def photo_url(root: str, user_name: str, photo_id: str) -> str:
 
 def with_query(url: str, query: Mapping[str, str]) -> str:
     """``url`` with its query replaced by ``query`` (``$`` and ``,`` left readable)."""
-    parts = urlsplit(url)
+    parts = _request_url(url)
     encoded = urlencode(query, safe="$,", quote_via=quote)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, encoded, ""))

@@ -9,7 +9,7 @@ from typing import Protocol
 import azure.functions as func
 
 from shared.auth.permissions import Action, UserRef, authorize, resolve_user
-from shared.auth.tokens import TokenValidator
+from shared.auth.tokens import Principal, TokenValidator
 from shared.graph.urls import base_url, request_url
 from shared.routes import Target
 from shared.storage.photo_store import PhotoStore
@@ -59,10 +59,16 @@ class OperationsBase:
         self, req: func.HttpRequest, target: Target, action: Action
     ) -> UserRef:
         """The caller's token validated, the user the path names, and the permission checked."""
+        return (await self._authorized(req, target, action))[1]
+
+    async def _authorized(
+        self, req: func.HttpRequest, target: Target, action: Action
+    ) -> tuple[Principal, UserRef]:
+        """``_authorized_user``, and the caller too."""
         principal = await self._validator.validate(req.headers.get("Authorization"))
         user = resolve_user(principal, target.user)
         authorize(principal, user, action)
-        return user
+        return principal, user
 
     def _base_url(self, req: func.HttpRequest, target: Target) -> str:
         """The base URL the caller used (``…/api/v1.0``), or ``PUBLIC_BASE_URL`` + version."""

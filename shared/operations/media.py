@@ -29,6 +29,7 @@ from shared.graph.errors import (
     PreconditionFailed,
     RequestEntityTooLarge,
     UnsupportedMediaType,
+    shown,
 )
 from shared.graph.responses import RequestIds, bytes_response, empty_response, json_response
 from shared.graph.urls import photo_not_found, profile_photo_context
@@ -122,7 +123,7 @@ class MediaOperations(OperationsBase):
         photo_id = _photo_id(target)
         if is_size_id(photo_id):
             raise MethodNotAllowed(
-                f"The size '{photo_id}' is made from the profile photo and is read-only; "
+                f"The size '{shown(photo_id)}' is made from the profile photo and is read-only; "
                 "set the profile photo with PUT …/photo/$value.",
                 headers=_SIZES_ARE_READ_ONLY,
             )
@@ -176,7 +177,7 @@ def _image_body(req: func.HttpRequest) -> bytes:
     if content_type.startswith(_NOT_BYTES) or content_type.endswith("+json"):
         raise UnsupportedMediaType(
             f"A photo is sent as its bytes (image/jpeg, image/png, … or "
-            f"application/octet-stream), not as {content_type}."
+            f"application/octet-stream), not as {shown(content_type)}."
         )
     data = req.get_body()
     if len(data) > MAX_IMAGE_BYTES:
@@ -205,7 +206,7 @@ def _photo_id(target: Target) -> str:
 def _no_photo(photo_id: str | None = None) -> ImageNotFound:
     if photo_id is None:
         return ImageNotFound("The user has no profile photo.")
-    return ImageNotFound(f"The photo '{photo_id[:64]}' has no image.")
+    return ImageNotFound(f"The photo '{shown(photo_id)}' has no image.")
 
 
 def _precondition_failed() -> PreconditionFailed:

@@ -16,6 +16,7 @@ from shared.graph.errors import (
     NotFound,
     QuotaLimitReached,
     UnprocessableEntity,
+    shown,
 )
 from shared.graph.query import (
     encode_skiptoken,
@@ -33,7 +34,13 @@ from shared.graph.urls import (
     with_query,
 )
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
-from shared.idempotency import derived_photo_id, fingerprint, parse_idempotency_key
+from shared.idempotency import (
+    caller_identity,
+    derived_photo_id,
+    fingerprint,
+    parse_idempotency_key,
+    scoped_key,
+)
 from shared.media.sizes import is_size_id
 from shared.models import MAX_ID_LENGTH, ProfilePhotoIn
 from shared.operations.base import OperationsBase
@@ -54,27 +61,30 @@ class PhotoOperations(OperationsBase):
     async def add_photo(
         self, req: func.HttpRequest, target: Target, ids: RequestIds
     ) -> func.HttpResponse:
-        user = await self._authorized_user(req, target, "add")
+        principal, user = await self._authorized(req, target, "add")
         check_accepts_json(req.headers.get("Accept"))
         photo_in = parse_photo(req.headers.get("Content-Type"), req.get_body())
         if photo_in.id is not None and is_size_id(photo_in.id):
             raise BadRequest(
-                f"Property 'id' cannot be '{photo_in.id}': ids of the form '{{n}}x{{n}}' name "
+                f"Property 'id' cannot be '{shown(photo_in.id)}': ids of the form '{{n}}x{{n}}' name "
                 "the profile photo's sizes."
             )
         idempotency_key = parse_idempotency_key(req.headers.get(IDEMPOTENCY_HEADER))
+        root = self._base_url(req, target)  # a bad Host is a 400 before anything is stored
         new = decide_new_photo(
             user.key,
             user.name,
             photo_in,
+            caller=caller_identity(principal.object_id, principal.app_id),
             idempotency_key=idempotency_key,
             request_id=ids.request_id,
             now=self._clock(),
         )
+        location = photo_url(root, user.name, new.photo_id)
         try:
             photo = await self._store.add(new)
         except PhotoExists as exists:
-            raise Conflict(f"A photo with id '{exists.photo_id}' already exists.") from None
+            raise Conflict(f"A photo with id '{shown(exists.photo_id)}' already exists.") from None
         except PhotoLimitReached as reached:
             raise QuotaLimitReached(
                 f"The user already has {reached.limit} photos, as many as the service keeps per "
@@ -85,9 +95,7 @@ class PhotoOperations(OperationsBase):
                 f"The {IDEMPOTENCY_HEADER} was already used for a request with another "
                 "body; use a new key for a new request."
             ) from None
-        root = self._base_url(req, target)
         body = {"@odata.context": photo_entity_context(root, user.name), **photo.to_graph()}
-        location = photo_url(root, user.name, photo.id)
         return json_response(201, body, ids, {"Location": location})
 
     async def list_photos(
@@ -96,8 +104,8 @@ class PhotoOperations(OperationsBase):
         user = await self._authorized_user(req, target, "read")
         check_accepts_json(req.headers.get("Accept"))
         options = parse_list_options(req.params)
-        page = await self._store.list(user.key, top=options.top, after=options.after)
         root = self._base_url(req, target)
+        page = await self._store.list(user.key, top=options.top, after=options.after)
         body: dict[str, object] = {
             "@odata.context": photos_context(root, user.name, options.select)
         }
@@ -116,10 +124,10 @@ class PhotoOperations(OperationsBase):
         user = await self._authorized_user(req, target, "read")
         check_accepts_json(req.headers.get("Accept"))
         select = parse_item_options(req.params)
+        root = self._base_url(req, target)
         photo = await self._store.get(user.key, photo_id)
         if photo is None:
             raise photo_not_found(photo_id)
-        root = self._base_url(req, target)
         context = photo_entity_context(root, user.name, select)
         return json_response(
             200, {"@odata.context": context, **selected(photo.to_graph(), select)}, ids
@@ -131,7 +139,7 @@ class PhotoOperations(OperationsBase):
         photo_id = _photo_id(target)
         if is_size_id(photo_id):
             raise MethodNotAllowed(
-                f"The size '{photo_id}' cannot be deleted by itself; DELETE …/photo removes "
+                f"The size '{shown(photo_id)}' cannot be deleted by itself; DELETE …/photo removes "
                 "the profile photo and all its sizes.",
                 headers={"Allow": "GET, HEAD"},
             )
@@ -155,18 +163,22 @@ def decide_new_photo(
     user_name: str,
     photo: ProfilePhotoIn,
     *,
+    caller: str,
     idempotency_key: str | None,
     request_id: str,
     now: datetime,
 ) -> NewPhoto:
-    """The photo to store: the client's id, else one derived from the idempotency key, else new."""
+    """The photo to store: the client's id, else one derived from the idempotency key, else new.
+
+    ``caller`` (``shared.idempotency.caller_identity``) owns the key together with the user.
+    """
     claim = None
     if idempotency_key is not None:
-        claim = IdempotencyClaim(idempotency_key, fingerprint(photo))
+        claim = IdempotencyClaim(scoped_key(caller, idempotency_key), fingerprint(photo))
     if photo.id is not None:
         photo_id = photo.id
     elif idempotency_key is not None:
-        photo_id = derived_photo_id(user_key, idempotency_key)
+        photo_id = derived_photo_id(caller, user_key, idempotency_key)
     else:
         photo_id = str(uuid.uuid4())
     return NewPhoto(

@@ -25,6 +25,7 @@ from azure.data.tables import TableClient
 
 from devtools.host_process import DevHostProcess, start_dev_host_process
 from tests.conftest import AzuriteEndpoint
+from tests.leaks import assert_no_internals, leaks_in_lines
 from tests.tokens import AUDIENCE, ISSUER_V2, jwks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,13 @@ def running_service(
             env.pop(name, None)
     with start_dev_host_process(REPO_ROOT, env=env) as host:
         yield Service(host=host, table_name=table_name, connection_string=read_with or storage)
+    assert_host_log_clean(host)
+
+
+def assert_host_log_clean(host: DevHostProcess) -> None:
+    """The host's stdout and stderr hold no token, Authorization value or account key."""
+    leaks = leaks_in_lines(host.stdout_lines() + host.stderr_lines())
+    assert not leaks, f"the dev host's output leaks secrets: {leaks}"
 
 
 @pytest.fixture(scope="session")
@@ -155,10 +163,12 @@ def send(
         payload = body.encode() if isinstance(body, str) else body
         connection.request(method, path, body=payload, headers=dict(headers or {}))
         response = connection.getresponse()
-        return Reply(
+        reply = Reply(
             status=response.status,
             headers={name.lower(): value for name, value in response.getheaders()},
             body=response.read(),
         )
+        assert_no_internals(reply.body)
+        return reply
     finally:
         connection.close()

@@ -8,11 +8,11 @@ import uuid
 import pytest
 from azure.data.tables.aio import TableClient
 
-from shared.idempotency import derived_photo_id
+from shared.idempotency import caller_identity, derived_photo_id, scoped_key
 from shared.models import ProfilePhotoIn
 from shared.storage.photo_store import IdempotencyKeyReused, PhotoExists
 from shared.storage.table_store import TablePhotoStore
-from tests.store_calls import add_photo, photo_rows
+from tests.store_calls import CALLER, add_photo, photo_rows
 
 pytestmark = pytest.mark.azurite
 
@@ -40,9 +40,9 @@ async def test_repeat_returns_the_first_photo_and_stores_nothing_new(
     )
 
     assert again == first
-    assert first.id == derived_photo_id(ALICE, KEY)
+    assert first.id == derived_photo_id(CALLER, ALICE, KEY)
     [row] = await rows(table_client)
-    assert (row["RequestId"], row["IdempotencyKey"]) == ("r1", KEY)
+    assert (row["RequestId"], row["IdempotencyKey"]) == ("r1", scoped_key(CALLER, KEY))
     assert isinstance(row["BodyHash"], str) and len(row["BodyHash"]) == 64
 
 
@@ -125,3 +125,19 @@ async def test_concurrent_repeats_store_one_photo(
     assert len({p.id for p in added}) == 1
     assert len({p.created_at for p in added}) == 1
     assert len(await rows(table_client)) == 1
+
+
+async def test_another_callers_key_on_the_same_id_is_a_conflict(
+    photo_store: TablePhotoStore,
+) -> None:
+    await add_photo(photo_store, ALICE, ALICE, photo("p1"), request_id="r1", idempotency_key=KEY)
+    with pytest.raises(PhotoExists):
+        await add_photo(
+            photo_store,
+            ALICE,
+            ALICE,
+            photo("p1"),
+            request_id="r2",
+            idempotency_key=KEY,
+            caller=caller_identity(BOB, "another-client"),
+        )

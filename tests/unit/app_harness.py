@@ -20,6 +20,7 @@ from shared.config import Settings
 from shared.operations import PhotoHandlers
 from shared.routes import FALLBACK_FUNCTION, ROUTES
 from tests import tokens
+from tests.leaks import assert_no_internals
 
 ROOT = "http://localhost:7071/api"
 
@@ -62,7 +63,9 @@ class Harness:
             route_params=params,
             body=body,
         )
-        return await self.app.serve(function, request)
+        response = await self.app.serve(function, request)
+        assert_no_internals(response.get_body())
+        return response
 
 
 def host_routing(method: str, path: str) -> tuple[str, dict[str, str]]:

@@ -12,6 +12,7 @@ import pytest
 from devtools.routing import decode_request_path
 from shared.app import PhotoApp
 from shared.config import Settings
+from shared.graph.errors import SHOWN_LENGTH
 from shared.routes import FALLBACK_FUNCTION, NoRoute, match
 from tests.repo_routes import FALLBACK, repo_route_table
 from tests.unit.test_devhost_routing import REPO_ROUTES
@@ -146,4 +147,4 @@ async def test_a_long_path_is_shortened_in_the_message() -> None:
 
     message = _error(response, 404, "ResourceNotFound")["message"]
     assert len(message) < 200
-    assert "x" * 100 + "…" in message
+    assert "x" * (SHOWN_LENGTH - 1) + "…" in message

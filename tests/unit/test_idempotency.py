@@ -9,9 +9,11 @@ import pytest
 from shared.graph.errors import BadRequest
 from shared.idempotency import (
     MAX_KEY_LENGTH,
+    caller_identity,
     derived_photo_id,
     fingerprint,
     parse_idempotency_key,
+    scoped_key,
 )
 from shared.models import ProfilePhotoIn
 
@@ -71,23 +73,46 @@ def test_invalid_keys_are_bad_requests(header: str) -> None:
     assert caught.value.status == 400
 
 
-def test_derived_id_is_a_stable_guid_per_user_and_key() -> None:
-    one = derived_photo_id("alice", KEY)
+ME = caller_identity("a6f1bd1e-5c2b-4c47-9d0f-2a4f3f0a9e11", "client-1")
+
+
+def test_derived_id_is_a_stable_guid_per_caller_user_and_key() -> None:
+    one = derived_photo_id(ME, "alice", KEY)
     assert uuid.UUID(one).version == 5
     assert str(uuid.UUID(one)) == one
-    assert derived_photo_id("alice", KEY) == one
-    assert derived_photo_id("bob", KEY) != one
-    assert derived_photo_id("alice", KEY + "x") != one
+    assert derived_photo_id(ME, "alice", KEY) == one
+    assert derived_photo_id(ME, "bob", KEY) != one
+    assert derived_photo_id(ME, "alice", KEY + "x") != one
 
 
-def test_derived_id_does_not_mix_user_and_key() -> None:
-    # Plain concatenation would give these two the same id.
-    assert derived_photo_id("ab", "c") != derived_photo_id("a", "bc")
+@pytest.mark.parametrize(
+    "other",
+    [
+        caller_identity("3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "client-1"),  # another user
+        caller_identity("a6f1bd1e-5c2b-4c47-9d0f-2a4f3f0a9e11", "client-2"),  # another app
+        caller_identity(None, "client-1"),
+        caller_identity(None, None),
+    ],
+)
+def test_another_caller_derives_another_id_and_holds_another_key(other: str) -> None:
+    assert derived_photo_id(other, "alice", KEY) != derived_photo_id(ME, "alice", KEY)
+    assert scoped_key(other, KEY) != scoped_key(ME, KEY)
+
+
+def test_the_caller_is_compared_without_regard_to_case() -> None:
+    upper = caller_identity("A6F1BD1E-5C2B-4C47-9D0F-2A4F3F0A9E11", "CLIENT-1")
+    assert upper == ME
+
+
+def test_derived_id_does_not_mix_caller_user_and_key() -> None:
+    # Plain concatenation would give these the same id.
+    assert derived_photo_id(ME, "ab", "c") != derived_photo_id(ME, "a", "bc")
+    assert derived_photo_id("a", "b", "c") != derived_photo_id("ab", "", "c")
 
 
 def test_the_derivation_never_changes() -> None:
     # Changing it would turn repeats of earlier requests into second photos.
-    assert derived_photo_id("alice", "k1") == "5aa9a691-7c3e-55f6-b1ad-b96216fa9e9a"
+    assert derived_photo_id(ME, "alice", "k1") == "56d62a4c-dfe8-59f3-98a4-ae3c50b33008"
 
 
 def test_fingerprint_ignores_how_the_body_was_written() -> None:

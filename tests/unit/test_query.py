@@ -126,6 +126,10 @@ def _b64(raw: bytes) -> str:
         _b64(b'{"createdAt": "1000-06-15T12:00:00+00:00", "id": "p"}'),
         _b64(b"\xff\xfe"),
         "A" * 5000,
+        _b64(b"[" * 1000),  # json.loads would run out of recursion
+        _b64(b"{" * 1000),
+        _b64(b'{"createdAt": "2026-01-01T00:00:00+00:00", "id": "p", "x": [[]]}'),
+        _b64(b'{"createdAt": "2026-01-01T00:00:00+00:00", "id": "p"}]]]'),
     ],
 )
 def test_bad_skiptoken_is_a_bad_request(token: str) -> None:
@@ -145,6 +149,11 @@ def test_bad_skiptoken_is_a_bad_request(token: str) -> None:
 )
 def test_skiptoken_at_the_edges_of_table_storage_time_is_fine(created_at: datetime) -> None:
     position = PhotoPosition(created_at, "p")
+    assert decode_skiptoken(encode_skiptoken(position)) == position
+
+
+def test_brackets_inside_the_id_are_not_nesting() -> None:
+    position = PhotoPosition(datetime(2026, 1, 1, tzinfo=UTC), 'a[{"\\[b')
     assert decode_skiptoken(encode_skiptoken(position)) == position
 
 

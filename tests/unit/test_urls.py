@@ -2,6 +2,7 @@
 
 import pytest
 
+from shared.graph.errors import SHOWN_LENGTH
 from shared.graph.urls import (
     photo_entity_context,
     photo_not_found,
@@ -47,7 +48,7 @@ def test_photo_url_percent_encodes_user_and_id() -> None:
 def test_photo_not_found_names_the_photo_shortened() -> None:
     assert photo_not_found("p1").message == "The photo 'p1' was not found."
     long = photo_not_found("x" * 300).message
-    assert long == f"The photo '{'x' * 64}…' was not found."
+    assert long == f"The photo '{'x' * (SHOWN_LENGTH - 1)}…' was not found."
     assert photo_not_found("p1").code == "ResourceNotFound"
 
 
