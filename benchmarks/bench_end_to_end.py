@@ -183,6 +183,8 @@ def _summarise(results: dict[tuple[str, int], list[dict[str, float]]]) -> dict[s
                 median([1000 * r["azurite_cpu_s"] / r["requests"] for r in runs]), 3
             ),
         }
+        if "retried" in runs[0]:
+            row["retried_after_a_dropped_connection"] = sum(r["retried"] for r in runs)
         if "load_generator_cpu_s" in runs[0]:
             row["load_generator_cpu_ms_per_request"] = round(
                 median([1000 * r["load_generator_cpu_s"] / r["requests"] for r in runs]), 3
