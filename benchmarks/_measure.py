@@ -78,3 +78,19 @@ def print_json(name: str, **figures: Any) -> None:
 def machine() -> dict[str, Any]:
     """What the figures were taken on: cores and the load average at the start."""
     return {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
+
+
+def status_kib(pid: int, field: str) -> int:
+    """A ``/proc/PID/status`` figure in KiB (``VmRSS``, ``VmHWM``: the peak RSS)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/{pid}/status has no {field}")
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Reset process ``pid``'s ``VmHWM`` to its current RSS (``/proc/PID/clear_refs``: "5");
+    ``OSError`` where that is not allowed."""
+    with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as clear_refs:
+        clear_refs.write("5")

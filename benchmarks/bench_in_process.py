@@ -5,8 +5,10 @@
 Four pairs, each side timed call by call and the two sides alternated request by request:
 
 - handler: ``PhotoApp.serve("add_photo", ...)`` over ``MemoryPhotoStore`` with a real RS256
-  token (RSA 2048), for a first-seen token (a new user and token every request) and for a
-  repeat token, against a handler that answers a fixed ``201`` to the same request;
+  token (RSA 2048), for a first-seen token (a new user and token every request, ``/me``) and
+  for a repeat token (one token adding for a new user every request, ``/users/{id}``: one
+  user's photos stop at ``PHOTOS_PER_USER_LIMIT``), against a handler that answers a fixed
+  ``201`` to the same request; every handler answer is checked to be the ``201``;
 - token validation: ``TokenValidator.validate`` alone, first-seen and repeat, against a bare
   RSA verify (``cryptography``, PKCS#1 v1.5 + SHA-256) of the same token's signature;
 - body parsing: ``shared.graph.body.parse_photo`` against ``json.loads`` of the same body.
@@ -56,15 +58,22 @@ def _app() -> PhotoApp:
     return PhotoApp(load=lambda: object.__new__(Settings), factory=lambda _settings: handlers)
 
 
-def _request(token: str) -> func.HttpRequest:
+def _request(token: str, target: str = "me/photos") -> func.HttpRequest:
     return func.HttpRequest(
         "POST",
-        f"{ROOT}/me/photos",
+        f"{ROOT}/{target}",
         headers={"Authorization": tokens.bearer(token), "Content-Type": "application/json"},
         params={},
-        route_params={"target": "me/photos"},
+        route_params={"target": target},
         body=BODY.encode(),
     )
+
+
+async def _created(app: PhotoApp, request: func.HttpRequest) -> object:
+    response = await app.serve("add_photo", request)
+    if response.status_code != 201:
+        raise SystemExit(f"add_photo answered {response.status_code}: {response.get_body()!r}")
+    return response
 
 
 def _rsa_verify(token: str) -> Callable[[], None]:
@@ -81,10 +90,12 @@ def _rsa_verify(token: str) -> Callable[[], None]:
 
 
 async def _pair(side: Call, floor: Call, requests: int) -> tuple[list[int], list[int]]:
-    """Time ``side(i)`` and ``floor(i)`` for every i, alternating which goes first."""
+    """Time ``side(i)`` and ``floor(i)`` for every i < ``requests``, alternating which goes
+    first, after a warm-up on the numbers from ``requests`` on (so a first-seen token is never
+    one the warm-up showed the token cache)."""
     ours: list[int] = []
     base: list[int] = []
-    for warm in range(min(200, requests)):
+    for warm in range(requests, requests + _warm_up(requests)):
         await side(warm)
         await floor(warm)
     for number in range(requests):
@@ -108,8 +119,12 @@ def _row(name: str, floor_name: str, ours: Sequence[int], base: Sequence[int]) -
     }
 
 
+def _warm_up(requests: int) -> int:
+    return min(200, requests)
+
+
 async def run(requests: int) -> list[dict[str, Any]]:
-    warm = min(200, requests)
+    warm = _warm_up(requests)
     started = time.perf_counter()
     fresh = [
         tokens.build_access_token(oid=str(uuid.uuid4()), uti=uuid.uuid4().hex)
@@ -117,8 +132,7 @@ async def run(requests: int) -> list[dict[str, Any]]:
     ]
     print(f"minted {len(fresh)} first-seen tokens in {time.perf_counter() - started:.1f} s")
     repeat = tokens.build_access_token()
-    # Each first-seen list is used once per validator: offset the warm-up past the timed ones.
-    first_seen = fresh[warm:] + fresh[:warm]
+    first_seen = fresh  # each token used once per validator: timed ones first, then warm-up
 
     async def fixed_201(function: str, req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse(status_code=201)
@@ -127,13 +141,11 @@ async def run(requests: int) -> list[dict[str, Any]]:
 
     app = _app()
     fresh_requests = [_request(token) for token in first_seen]
-    repeat_request = _request(repeat)
+    # One token, a new target user each request: one user's photos stop at the per-user limit.
+    repeat_requests = [_request(repeat, f"users/{uuid.uuid4()}/photos") for _ in first_seen]
 
     async def handler_fresh(number: int) -> object:
-        response = await app.serve("add_photo", fresh_requests[number])
-        if response.status_code != 201:
-            raise SystemExit(f"add_photo answered {response.status_code}: {response.get_body()!r}")
-        return response
+        return await _created(app, fresh_requests[number])
 
     async def floor_fresh(number: int) -> object:
         return await fixed_201("add_photo", fresh_requests[number])
@@ -146,11 +158,11 @@ async def run(requests: int) -> list[dict[str, Any]]:
         )
     )
 
-    async def handler_repeat(_number: int) -> object:
-        return await app.serve("add_photo", repeat_request)
+    async def handler_repeat(number: int) -> object:
+        return await _created(app, repeat_requests[number])
 
-    async def floor_repeat(_number: int) -> object:
-        return await fixed_201("add_photo", repeat_request)
+    async def floor_repeat(number: int) -> object:
+        return await fixed_201("add_photo", repeat_requests[number])
 
     rows.append(
         _row(

@@ -22,45 +22,18 @@ import argparse
 import io
 import json
 import multiprocessing
+import os
 import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from PIL import Image, ImageFilter
+from PIL import Image
 
-from shared.media import MAX_IMAGE_BYTES, render_sizes
-
-_FILES = (("1 MiB", (2400, 1800), 1024 * 1024), ("4 MiB", (4000, 3000), MAX_IMAGE_BYTES - 65536))
-
-
-def _photo_like(size: tuple[int, int]) -> Image.Image:
-    width, height = size
-    base = Image.merge(
-        "RGB",
-        [
-            Image.linear_gradient("L").resize(size),
-            Image.radial_gradient("L").resize(size),
-            Image.linear_gradient("L").rotate(90).resize(size),
-        ],
-    )
-    noise = Image.merge("RGB", [Image.effect_noise((width, height), 45) for _ in range(3)])
-    return Image.blend(base, noise.filter(ImageFilter.GaussianBlur(0.5)), 0.5)
-
-
-def _jpeg_near(image: Image.Image, target: int) -> bytes:
-    """The highest-quality JPEG of ``image`` not over ``target`` bytes (quality 50..98)."""
-    low, high, best = 50, 98, b""
-    while low <= high:
-        quality = (low + high) // 2
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=quality)
-        if buffer.tell() <= target:
-            low, best = quality + 1, buffer.getvalue()
-        else:
-            high = quality - 1
-    return best
+from benchmarks._measure import reset_peak_rss, status_kib
+from benchmarks._photos import UPLOADS, upload_bytes
+from shared.media import render_sizes
 
 
 def baseline(data: bytes) -> Image.Image:
@@ -75,14 +48,6 @@ def _time(call: Callable[[bytes], object], data: bytes) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"/proc/self/status has no {field}")
-
-
 def _peak_memory(name: str, data: bytes) -> dict[str, float]:
     """Run one call in this (fresh) process: growth of the peak RSS, tracemalloc's peak; MiB.
 
@@ -90,14 +55,13 @@ def _peak_memory(name: str, data: bytes) -> dict[str, float]:
     so the peak is read from ``VmHWM`` after resetting it through ``/proc/self/clear_refs``.
     """
     call = render_sizes if name == "render_sizes" else baseline
-    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
-        clear_refs.write("5")  # reset VmHWM to the current RSS
-    before = _status_kib("VmRSS")
+    reset_peak_rss(os.getpid())
+    before = status_kib(os.getpid(), "VmRSS")
     tracemalloc.start()
     call(data)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    growth = _status_kib("VmHWM") - before
+    growth = status_kib(os.getpid(), "VmHWM") - before
     return {"peak_rss_growth_mib": growth / 1024, "tracemalloc_peak_mib": peak / 2**20}
 
 
@@ -114,8 +78,9 @@ def main() -> None:
 
     results: list[dict[str, Any]] = []
     uploads: dict[str, bytes] = {}
-    for label, size, target in _FILES:
-        data = _jpeg_near(_photo_like(size), target)
+    for upload in UPLOADS:
+        label, size = upload.label, upload.size
+        data = upload_bytes(upload)
         uploads[label] = data
         base: list[float] = []
         ours: list[float] = []

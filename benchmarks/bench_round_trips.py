@@ -6,7 +6,8 @@ The dev host's Table endpoint is a loopback TCP proxy in front of Azurite that r
 request head (``tests.tcp_proxy``), and its JWKS URI a loopback JWKS server that counts its
 requests (``tests.tokens.JwksServer``, serving the dev issuer's keys). After a warm-up (the
 table created, the keys fetched), ``--requests`` POSTs at concurrency 16, spread over
-``--users`` users; the floor is one insert per photo and no key fetch. Prints the counts, the
+``--users`` users; the floor is one write per photo (an add is one entity group transaction:
+photo row, listing-index row, counter row) and no key fetch. Prints the counts, the
 requests by method, and one JSON line.
 """
 
@@ -29,10 +30,17 @@ from benchmarks._stack import (
     running_storage,
     tokens_for_users,
 )
-from tests.tcp_proxy import TcpProxy, is_insert
+from tests.tcp_proxy import RequestHead, TcpProxy, is_batch, is_insert
 from tests.tokens import JwksServer
 
 CONCURRENCY = 16
+
+
+def _kind(head: RequestHead) -> str:
+    """``transaction`` (an entity group transaction: an add), ``insert``, or ``other``."""
+    if is_batch(head):
+        return "transaction"
+    return "insert" if is_insert(head) else "other"
 
 
 async def _post_all(
@@ -69,14 +77,13 @@ async def run(requests: int, users: int) -> dict[str, Any]:
                     jwks_after = jwks.requests - jwks_before
             finally:
                 await asyncio.to_thread(host_context.__exit__, None, None, None)
-    methods = Counter(
-        f"{head.method} {'insert' if is_insert(head) else 'other'}" for head in during
-    )
+    methods = Counter(f"{head.method} {_kind(head)}" for head in during)
     return {
         "posts": requests,
         "storage_requests": len(during),
         "storage_requests_per_post": ratio(len(during), requests),
         "inserts": sum(1 for head in during if is_insert(head)),
+        "transactions": sum(1 for head in during if is_batch(head)),
         "by_method": dict(methods),
         "jwks_fetches_after_warm_up": jwks_after,
     }
@@ -95,7 +102,8 @@ def main() -> None:
             ["POSTs (201)", figures["posts"], ""],
             ["storage requests", figures["storage_requests"], figures["posts"]],
             ["storage requests per POST", f"{figures['storage_requests_per_post']:.3f}", "1"],
-            ["of which inserts", figures["inserts"], figures["posts"]],
+            ["of which writes (insert or transaction)", figures["inserts"], figures["posts"]],
+            ["of which transactions", figures["transactions"], figures["posts"]],
             ["JWKS fetches after warm-up", figures["jwks_fetches_after_warm_up"], "0"],
         ],
     )
