@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import azure.functions as func
 
+from shared.auth.directory import ChainDirectory, Directory, TokenSeenDirectory
 from shared.auth.signing_keys import JwksKeySource
 from shared.auth.tokens import TokenValidator
 from shared.config import ConfigError, Settings, load_process_settings
@@ -43,13 +44,20 @@ _SHOWN_PATH_LENGTH = 100
 
 
 def build_handlers(settings: Settings) -> PhotoHandlers:
-    """The production wiring: JWKS keys over HTTPS (or a file), Table Storage."""
+    """The production wiring: JWKS keys over HTTPS (or a file), Table Storage, the directory
+    (Microsoft Graph when ``DIRECTORY`` is ``graph``, then the UPNs of tokens seen)."""
     # azure-core logs every storage request and response, headers included, at INFO.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
     keys = JwksKeySource(settings.auth.jwks_uri)
     validator = TokenValidator(settings.auth, keys)
     store = open_photo_store(settings.storage)
-    return PhotoHandlers(validator, store, also_close=(keys,))
+    seen = TokenSeenDirectory(store)
+    directory: Directory = seen
+    if settings.directory.kind == "graph":
+        from shared.auth.graph_directory import open_graph_directory
+
+        directory = ChainDirectory([open_graph_directory(settings), seen])
+    return PhotoHandlers(validator, store, directory=directory, observer=seen, also_close=(keys,))
 
 
 class PhotoApp:
