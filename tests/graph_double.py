@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from azure.core.credentials import AccessToken
 
-GRAPH_TOKEN = "graph-token-for-tests"  # noqa: S105 - a test double's token, not a secret
+GRAPH_TOKEN = "graph-token-for-tests"
 
 
 class GraphTokens:

@@ -2,6 +2,8 @@
 
 One entity per photo in one table, keyed by the user and the photo id (``shared.storage.entities``
 lays it out). The client and its timeouts and retries come from ``shared.storage.table_client``.
+The same table keeps the UPN sightings of the directory (``read_sighting`` / ``write_sighting``,
+``shared.storage.sighting_rows``), so every instance knows the UPNs any instance has seen.
 
 ``add`` is one storage round trip: an insert. The table is created lazily, once per process,
 only when an insert finds it missing. An insert that meets an existing row reads it once: the
