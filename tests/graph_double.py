@@ -5,14 +5,22 @@ user's ``{"@odata.context": ".../$metadata#users(id)/$entity", "id": ...}``, Gra
 body (``Request_ResourceNotFound``), and, when ``throttle`` is set, ``429 TooManyRequests`` with
 ``Retry-After``. It checks the bearer token against ``token`` (else Graph's 401) and counts the
 look-ups it answered. ``GraphTokens`` is the token credential passed in to the directory.
+
+For a service in another process, ``graph_in_thread`` serves the double from a thread of its own,
+with an App Service managed identity endpoint beside it (``/msi/token``, what azure-identity's
+``DefaultAzureCredential`` calls when ``IDENTITY_ENDPOINT`` and ``IDENTITY_HEADER`` are set), so
+the production wiring gets its Graph token the way it does in Azure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +28,8 @@ from aiohttp import web
 from azure.core.credentials import AccessToken
 
 GRAPH_TOKEN = "graph-token-for-tests"
+IDENTITY_HEADER = "identity-header-for-tests"
+GRAPH_RESOURCE = "https://graph.microsoft.com"
 
 
 class GraphTokens:
@@ -72,13 +82,33 @@ class GraphUsers:
     delay: float = 0.0
     """Seconds to wait before answering (a slow Graph)."""
     asked: Counter[str] = field(default_factory=Counter)
+    identity_requests: int = 0
     queries: list[str] = field(default_factory=list)
     base_url: str = ""
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/v1.0/users/{upn}", self._user)
+        app.router.add_get("/msi/token", self._identity_token)
         return app
+
+    async def _identity_token(self, request: web.Request) -> web.Response:
+        """App Service's managed identity endpoint (api-version 2019-08-01)."""
+        self.identity_requests += 1
+        if request.headers.get("X-IDENTITY-HEADER") != IDENTITY_HEADER:
+            return web.json_response({"error": "bad identity header"}, status=401)
+        resource = request.query.get("resource", "")
+        if resource.removesuffix("/.default").rstrip("/") != GRAPH_RESOURCE:
+            return web.json_response({"error": f"unexpected resource {resource}"}, status=400)
+        expires_on = int(time.time()) + 3600
+        return web.json_response(
+            {
+                "access_token": self.token,
+                "expires_on": str(expires_on),
+                "resource": resource,
+                "token_type": "Bearer",
+            }
+        )
 
     async def _user(self, request: web.Request) -> web.Response:
         upn = request.match_info["upn"]
@@ -123,3 +153,19 @@ async def serve_graph(users: GraphUsers) -> web.AppRunner:
     port = runner.addresses[0][1]
     users.base_url = f"http://127.0.0.1:{port}"
     return runner
+
+
+@contextlib.contextmanager
+def graph_in_thread(users: GraphUsers) -> Iterator[GraphUsers]:
+    """Serve ``users`` from a thread with its own event loop, for a service in another process."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runner = asyncio.run_coroutine_threadsafe(serve_graph(users), loop).result(timeout=10)
+    try:
+        yield users
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

@@ -88,12 +88,18 @@ class Service:
 
 @contextlib.contextmanager
 def running_service(
-    storage: str, jwks_url: str, *, read_with: str | None = None, table_prefix: str = "e2e"
+    storage: str,
+    jwks_url: str,
+    *,
+    read_with: str | None = None,
+    table_prefix: str = "e2e",
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[Service]:
     """The repository's app on a dev host on a free port, its store on ``storage``.
 
     ``read_with`` is the connection string tests read the table with (default ``storage``;
-    differs when the service goes through a proxy).
+    differs when the service goes through a proxy); ``settings`` are further app settings
+    (environment variables of the host process).
     """
     table_name = f"{table_prefix}{uuid4().hex}"
     env = {
@@ -109,8 +115,11 @@ def running_service(
         "PHOTOS_STORAGE__tableServiceUri",
         "PHOTOS_STORAGE__blobServiceUri",
         "PHOTOS_STORAGE__clientId",
+        "DIRECTORY",
+        "DIRECTORY_GRAPH_URL",
     ):
         env.pop(name, None)
+    env.update(settings or {})
     with start_dev_host_process(REPO_ROOT, env=env) as host:
         yield Service(host=host, table_name=table_name, connection_string=read_with or storage)
 
