@@ -33,8 +33,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from benchmarks._measure import machine, print_json, print_table, ratio, summary_us
+from devtools.memory_sightings import MemorySightings
 from devtools.memory_store import MemoryPhotoStore
 from shared.app import PhotoApp
+from shared.auth.directory import TokenSeenDirectory
 from shared.auth.signing_keys import StaticKeySource
 from shared.auth.tokens import TokenValidator
 from shared.config import Settings
@@ -54,7 +56,8 @@ def _validator() -> TokenValidator:
 
 
 def _app() -> PhotoApp:
-    handlers = PhotoHandlers(_validator(), MemoryPhotoStore())
+    seen = TokenSeenDirectory(MemorySightings())
+    handlers = PhotoHandlers(_validator(), MemoryPhotoStore(), directory=seen, observer=seen)
     return PhotoApp(load=lambda: object.__new__(Settings), factory=lambda _settings: handlers)
 
 

@@ -38,6 +38,8 @@ from shared.config import (
     DEFAULT_CLOCK_SKEW_SECONDS,
     DEFAULT_CONNECTION_STRING,
     DEFAULT_CONTAINER_NAME,
+    DEFAULT_DIRECTORY,
+    DEFAULT_DIRECTORY_GRAPH_URL,
     DEFAULT_PHOTOS_PER_USER_LIMIT,
     DEFAULT_TABLE_NAME,
 )
@@ -48,7 +50,8 @@ REFERENCE: Final = ROOT / "docs" / "reference"
 ERROR_CASES: Final[Mapping[str, str]] = {
     "BadRequest": "the body is empty, not UTF-8, not JSON, not an object, or breaks a property "
     "rule (the message names the property); a bad query option, `$skiptoken` or "
-    "`Idempotency-Key`; `/me` with an app-only token; an id too long to store",
+    "`Idempotency-Key`; `/me` with an app-only token; an id too long to store; a `{user}` "
+    "that is neither an object id (a GUID) nor a userPrincipalName by Entra's rules",
     "InvalidAuthenticationToken": "no token, not the Bearer scheme, or a token that is "
     "malformed, too large, badly signed, expired, not yet valid, or for another audience, "
     'issuer or tenant; `WWW-Authenticate: Bearer` says which (`error="invalid_token"` when '
@@ -58,6 +61,9 @@ ERROR_CASES: Final[Mapping[str, str]] = {
     "QuotaLimitReached": "the user already has `PHOTOS_PER_USER_LIMIT` photos added by POST "
     "(sizes of the profile photo do not count); delete one to add another",
     "NotFound": "no such photo for that user; a path the service does not serve",
+    "RequestResourceNotFound": "`/users/{upn}` names a userPrincipalName that no source knows: "
+    "not the caller's own, not in Microsoft Graph (`DIRECTORY=graph`), not in a validated token "
+    "the service has seen",
     "ImageNotFound": "no profile photo, no such size, or a photo added by POST whose bytes "
     "were never put (`ResourceNotFound`'s kin, with Graph's own code)",
     "MethodNotAllowed": "a method the path does not serve, or a write to a size (sizes are "
@@ -74,11 +80,12 @@ ERROR_CASES: Final[Mapping[str, str]] = {
     "UnprocessableEntity": "an `Idempotency-Key` already used by that user with another body",
     "FailedDependency": "a `$batch` item whose `dependsOn` names an item that answered `>= 400`; "
     "it does not run",
-    "InternalServerError": "the service is misconfigured, storage refuses the service's own "
-    "credentials, or anything unexpected; the message is generic and the `request-id` "
+    "InternalServerError": "the service is misconfigured, storage or Microsoft Graph refuses "
+    "the service's own credentials (Graph: the identity lacks `User.Read.All`), or anything "
+    "unexpected; the message is generic and the `request-id` "
     "finds the logged cause",
-    "ServiceUnavailable": "storage is unreachable, too slow or throttling, or no signing keys "
-    "could be loaded; `Retry-After` says when to try again (whole seconds)",
+    "ServiceUnavailable": "storage is unreachable, too slow or throttling, no signing keys "
+    "could be loaded, or Microsoft Graph (`DIRECTORY=graph`) is unreachable or throttling; `Retry-After` says when to try again (whole seconds)",
 }
 """When each ``GraphError`` subclass is raised, by class name (the errors table's last column)."""
 
@@ -115,6 +122,18 @@ SETTINGS: Final[Mapping[str, tuple[str, str]]] = {
         "the blob container of the photos' bytes: 3-63 lower-case letters, digits and single "
         "hyphens",
         f"`{DEFAULT_CONTAINER_NAME}`",
+    ),
+    "DIRECTORY": (
+        "where `/users/{upn}` finds the user's object id: `tokens` (the UPN / object id pairs of "
+        "validated delegated tokens the service has seen, kept in the table) or `graph` "
+        "(Microsoft Graph with the app's managed identity, which needs the `User.Read.All` "
+        "application permission; then the tokens seen)",
+        f"`{DEFAULT_DIRECTORY}`",
+    ),
+    "DIRECTORY_GRAPH_URL": (
+        "with `DIRECTORY=graph`: Microsoft Graph's base URL (a national cloud's, or a test "
+        "double's); `https://` only, `http://` on loopback",
+        f"`{DEFAULT_DIRECTORY_GRAPH_URL}`",
     ),
     "AUTH_AUDIENCES": ("the accepted `aud` values, comma-separated", "required"),
     "AUTH_TENANT_ID": (

@@ -37,6 +37,13 @@ param tableName string = 'ProfilePhotos'
 @maxLength(63)
 param containerName string = 'profile-photos'
 
+@description('Where /users/{upn} finds the user\'s object id (DIRECTORY): tokens (UPNs of validated tokens the service has seen) or graph (Microsoft Graph; the identity needs the User.Read.All application permission, which this template cannot grant).')
+@allowed([
+  'tokens'
+  'graph'
+])
+param directory string = 'tokens'
+
 @description('Origins browsers may call the API from, comma-separated like Host.CORS in local.settings.json (e.g. https://app.contoso.com,http://localhost:8080); * allows any origin; empty means none. Into siteConfig.cors.allowedOrigins.')
 param corsAllowedOrigins string = ''
 
@@ -147,6 +154,7 @@ module api 'modules/function-app.bicep' = {
       PHOTOS_CONTAINER_NAME: storage.outputs.photosContainerName
       AUTH_TENANT_ID: tenantId
       AUTH_AUDIENCES: authAudiences
+      DIRECTORY: directory
     }
   }
   // The host needs its storage roles before it starts.

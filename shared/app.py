@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import azure.functions as func
 
+from shared.auth.directory import ChainDirectory, Directory, TokenSeenDirectory
 from shared.auth.signing_keys import JwksKeySource
 from shared.auth.tokens import TokenValidator
 from shared.batch import serve_batch
@@ -63,14 +64,26 @@ ANONYMOUS_OPERATIONS: Mapping[str, AnonymousOperation] = {
 
 
 def build_handlers(settings: Settings) -> PhotoHandlers:
-    """The production wiring: JWKS keys over HTTPS (or a file), Table Storage."""
+    """The production wiring: JWKS keys over HTTPS (or a file), Table Storage, the directory
+    (Microsoft Graph when ``DIRECTORY`` is ``graph``, then the UPNs of tokens seen)."""
     # azure-core logs every storage request and response, headers included, at INFO.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
     keys = JwksKeySource(settings.auth.jwks_uri)
     validator = TokenValidator(settings.auth, keys)
     store = open_photo_store(settings.storage)
+    seen = TokenSeenDirectory(store)
+    directory: Directory = seen
+    if settings.directory.kind == "graph":
+        from shared.auth.graph_directory import open_graph_directory
+
+        directory = ChainDirectory([open_graph_directory(settings), seen])
     return PhotoHandlers(
-        validator, store, also_close=(keys,), public_base_url=settings.public_base_url
+        validator,
+        store,
+        directory=directory,
+        observer=seen,
+        also_close=(keys,),
+        public_base_url=settings.public_base_url,
     )
 
 

@@ -22,6 +22,9 @@ DEFAULT_PHOTOS_PER_USER_LIMIT = 100
 MAX_PHOTOS_PER_USER_LIMIT = 10_000
 DEFAULT_CLOCK_SKEW_SECONDS = 300
 MAX_CLOCK_SKEW_SECONDS = 3600
+DEFAULT_DIRECTORY = "tokens"
+DIRECTORY_KINDS = ("tokens", "graph")
+DEFAULT_DIRECTORY_GRAPH_URL = "https://graph.microsoft.com"
 
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
 _CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$")
@@ -75,11 +78,24 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class DirectorySettings:
+    """Where a userPrincipalName is resolved to an object id (``shared.auth.directory``).
+
+    ``kind`` ``tokens``: only from the UPN / object id pairs of validated tokens; ``graph``:
+    Microsoft Graph first (``graph_url``, with the app's managed identity), then those pairs.
+    """
+
+    kind: str = DEFAULT_DIRECTORY
+    graph_url: str = DEFAULT_DIRECTORY_GRAPH_URL
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings
     auth: AuthSettings
     public_base_url: str | None = None
     """``PUBLIC_BASE_URL`` without a trailing ``/``; None: URLs handed back follow the request."""
+    directory: DirectorySettings = field(default_factory=DirectorySettings)
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -345,12 +361,29 @@ def _load_public_base_url(environ: Mapping[str, str]) -> str | None:
     return url.rstrip("/")
 
 
+def _load_directory(environ: Mapping[str, str]) -> DirectorySettings:
+    kind = (_get(environ, "DIRECTORY") or DEFAULT_DIRECTORY).lower()
+    if kind not in DIRECTORY_KINDS:
+        raise ConfigError(
+            f"DIRECTORY must be 'tokens' or 'graph', got {_get(environ, 'DIRECTORY')!r}"
+        )
+    graph_url = (_get(environ, "DIRECTORY_GRAPH_URL") or DEFAULT_DIRECTORY_GRAPH_URL).rstrip("/")
+    scheme, host = _scheme_and_host(graph_url)
+    if not host or not (scheme == "https" or (scheme == "http" and is_loopback_host(host))):
+        raise ConfigError(
+            "DIRECTORY_GRAPH_URL must be an https:// URL (http:// only on loopback), "
+            f"got {graph_url!r}"
+        )
+    return DirectorySettings(kind=kind, graph_url=graph_url)
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Build the typed settings from ``environ``; raise ``ConfigError`` naming any bad setting."""
     return Settings(
         storage=_load_storage(environ),
         auth=_load_auth(environ),
         public_base_url=_load_public_base_url(environ),
+        directory=_load_directory(environ),
     )
 
 

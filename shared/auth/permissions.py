@@ -13,6 +13,11 @@ nothing else changed. UPNs are ASCII (Entra's rule), so that is case-insensitive
 valid UPN, and it never folds a non-ASCII character onto an ASCII one (``str.lower`` turns
 the Kelvin sign U+212A into ``k``, ``casefold`` turns ``ß`` into ``ss``), which would let a
 look-alike name reach someone else's partition or count as the caller's own.
+
+A path user is ``me``, the caller's own object id or UPN, another object id (a GUID), or
+another UPN (``shared.auth.user_names``); anything else is ``400``. Another user's UPN is an
+``UpnRef``: ``shared.auth.directory`` resolves it to the object id, the partition, before
+storage is touched (one user, one partition).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
+from shared.auth.user_names import is_object_id, is_upn
 from shared.graph.errors import AuthorizationRequestDenied, BadRequest, InvalidAuthenticationToken
 
 if TYPE_CHECKING:
@@ -51,6 +57,7 @@ APP_ONLY: Final[dict[Action, frozenset[str]]] = {
 """Application roles that let an app-only caller act on any user's photos."""
 
 ME_WITH_APP_ONLY = "/me request is only valid with delegated authentication flow."
+NOT_A_USER = "The user in the request path is neither an object id nor a userPrincipalName."
 
 _ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -74,12 +81,25 @@ class UserRef:
     is_self: bool
 
 
-def resolve_user(principal: Principal, path_user: str | None) -> UserRef:
+@dataclass(frozen=True)
+class UpnRef:
+    """Another user, named by userPrincipalName (``upn``, as given): not yet a partition."""
+
+    upn: str
+
+    @property
+    def key(self) -> str:
+        """How the UPN is compared and cached (``user_key``); never a partition."""
+        return user_key(self.upn)
+
+
+def resolve_user(principal: Principal, path_user: str | None) -> UserRef | UpnRef:
     """The target of ``/me`` (``path_user`` None) or ``/users/{path_user}``.
 
     A delegated caller's own object id, or their UPN / preferred_username (ASCII
     case-insensitive, ``user_key``), names the same user as ``/me``; a name with any
-    non-ASCII character is never the caller's own.
+    non-ASCII character is never the caller's own. Another object id is its own partition
+    (lower-cased); another UPN is an ``UpnRef`` to resolve; anything else is ``BadRequest``.
     """
     if path_user is None:
         if principal.app_only:
@@ -91,14 +111,18 @@ def resolve_user(principal: Principal, path_user: str | None) -> UserRef:
         raise BadRequest("The user in the request path is empty.")
     if not principal.app_only and _is_own(principal, path_user):
         return _self_ref(principal)
-    return UserRef(key=user_key(path_user), name=path_user, is_self=False)
+    if is_object_id(path_user):
+        return UserRef(key=user_key(path_user), name=path_user, is_self=False)
+    if is_upn(path_user):
+        return UpnRef(path_user)
+    raise BadRequest(NOT_A_USER)
 
 
-def authorize(principal: Principal, target: UserRef, action: Action) -> None:
+def authorize(principal: Principal, target: UserRef | UpnRef, action: Action) -> None:
     """Raise ``AuthorizationRequestDenied`` unless the token grants ``action`` on ``target``."""
     if principal.app_only:
         granted, needed = principal.roles, APP_ONLY[action]
-    elif target.is_self:
+    elif isinstance(target, UserRef) and target.is_self:
         granted, needed = principal.scopes, DELEGATED_OWN[action]
     else:
         granted, needed = principal.scopes, DELEGATED_OTHER[action]

@@ -78,6 +78,8 @@ class Principal:
     roles: frozenset[str]
     app_only: bool
     app_id: str | None
+    issued_at: float | None = None
+    """``iat``: which of two tokens naming one UPN is the newer (``shared.auth.directory``)."""
 
 
 def _invalid(message: str) -> InvalidAuthenticationToken:
@@ -153,6 +155,7 @@ def _principal(claims: Mapping[str, Any]) -> Principal:
         roles=roles,
         app_only=app_only,
         app_id=_optional_str(claims, "azp") or _optional_str(claims, "appid"),
+        issued_at=_numeric_date(claims, "iat"),
     )
 
 

@@ -9,7 +9,8 @@ into Graph's JSON error in exactly one place (``shared.graph.responses.render_er
     ├── AuthorizationRequestDenied    403 Authorization_RequestDenied
     ├── QuotaLimitReached             403 QuotaLimitReached (PHOTOS_PER_USER_LIMIT photos)
     ├── NotFound                      404 ResourceNotFound
-    │   └── ImageNotFound             404 ImageNotFound (no photo, no such size, no bytes)
+    │   ├── ImageNotFound             404 ImageNotFound (no photo, no such size, no bytes)
+    │   └── RequestResourceNotFound   404 Request_ResourceNotFound (a UPN no source knows)
     ├── MethodNotAllowed              405 MethodNotAllowed + Allow
     ├── NotAcceptable                 406 NotAcceptable
     ├── Conflict                      409 Conflict
@@ -124,6 +125,12 @@ class NotFound(GraphError):
 
 class ImageNotFound(NotFound):
     code = "ImageNotFound"
+
+
+class RequestResourceNotFound(NotFound):
+    """404 for a user the service cannot find (Graph's directory code)."""
+
+    code = "Request_ResourceNotFound"
 
 
 class MethodNotAllowed(GraphError):

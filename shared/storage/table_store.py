@@ -2,6 +2,8 @@
 
 One entity per photo in one table, keyed by the user and the photo id (``shared.storage.entities``
 lays it out). The client and its timeouts and retries come from ``shared.storage.table_client``.
+The same table keeps the UPN sightings of the directory (``read_sighting`` / ``write_sighting``,
+``shared.storage.sighting_rows``), so every instance knows the UPNs any instance has seen.
 
 ``add`` is one storage round trip: an insert. The table is created lazily, once per process,
 only when an insert finds it missing. An insert that meets an existing row reads it once: the
@@ -41,6 +43,8 @@ from azure.core.exceptions import (
 )
 from azure.data.tables.aio import TableClient
 
+from shared.auth.directory import Sighting, StoredSighting
+from shared.auth.permissions import user_key
 from shared.config import DEFAULT_PHOTOS_PER_USER_LIMIT, StorageSettings
 from shared.graph.errors import (
     InternalServerError,
@@ -70,6 +74,7 @@ from shared.storage.photo_store import (
     Precondition,
     ProfilePhoto,
 )
+from shared.storage.sighting_rows import SightingRows
 from shared.storage.table_client import (
     POST_RETRY_METHODS,
     create_container_client,
@@ -142,6 +147,7 @@ class TablePhotoStore:
             else MediaRows(table, self._blobs, ensure_table=self._ensure_table)
         )
         self._rows = PhotoRows(table, limit=photos_per_user_limit, ensure_table=self._ensure_table)
+        self._sightings = SightingRows(table, ensure_table=self._ensure_table)
         self._deadline = deadline
         self._credential = credential
         self._table_lock = asyncio.Lock()
@@ -205,6 +211,18 @@ class TablePhotoStore:
     async def read_content(self, media: Media) -> bytes | None:
         async with self._storage_call("read content"):
             return await self._media.read_content(media)
+
+    async def read_sighting(self, upn_key: str) -> StoredSighting | None:
+        """The stored UPN sighting (``shared.storage.sighting_rows``), or None."""
+        async with self._storage_call("read sighting"):
+            return await self._sightings.read(upn_key)
+
+    async def write_sighting(self, sighting: Sighting, *, replacing: StoredSighting | None) -> bool:
+        """Store ``sighting`` unless the stored one is no longer ``replacing``."""
+        async with self._storage_call("write sighting"):
+            return await self._sightings.write(
+                sighting, upn_key=user_key(sighting.upn), replacing=replacing
+            )
 
     async def aclose(self) -> None:
         """Close the table and blob clients, then the credential the store owns (if any)."""

@@ -99,7 +99,8 @@ def running_service(
     """The repository's app on a dev host on a free port, its store on ``storage``.
 
     ``read_with`` is the connection string tests read the table with (default ``storage``;
-    differs when the service goes through a proxy). ``settings``: more app settings.
+    differs when the service goes through a proxy); ``settings`` are further app settings
+    (environment variables of the host process).
     """
     table_name = f"{table_prefix}{uuid4().hex}"
     env = {
@@ -117,9 +118,11 @@ def running_service(
         "PHOTOS_STORAGE__blobServiceUri",
         "PHOTOS_STORAGE__clientId",
         "PUBLIC_BASE_URL",
+        "DIRECTORY",
+        "DIRECTORY_GRAPH_URL",
     ):
-        if name not in (settings or {}):
-            env.pop(name, None)
+        env.pop(name, None)
+    env.update(settings or {})
     with start_dev_host_process(REPO_ROOT, env=env) as host:
         yield Service(host=host, table_name=table_name, connection_string=read_with or storage)
     assert_host_log_clean(host)

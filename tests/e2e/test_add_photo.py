@@ -93,18 +93,32 @@ def test_me_own_object_id_and_own_upn_land_in_the_same_partition(service: Servic
     assert partitions == {encode_key(USER_OID)}
 
 
-def test_guest_upn_sent_percent_encoded_is_stored_under_that_user(service: Service) -> None:
-    guest = "Bob_Fabrikam.com#EXT#@contoso.onmicrosoft.com"
+def test_guest_upn_sent_percent_encoded_is_stored_under_that_users_object_id(
+    service: Service,
+) -> None:
+    guest = f"Bob{uuid.uuid4().hex[:8]}_Fabrikam.com#EXT#@contoso.onmicrosoft.com"
+    guest_oid = str(uuid.uuid4())
+    signed_in = build_access_token(oid=guest_oid, preferred_username=guest)
+    assert post(service, "me/photos", token=signed_in).status == 201  # the guest's token, seen
     token = build_access_token(scp="User.ReadWrite.All")
-    reply = post(
-        service, "users/Bob_Fabrikam.com%23EXT%23%40contoso.onmicrosoft.com/photos", token=token
-    )
+    encoded = guest.replace("#", "%23").replace("@", "%40")
+    reply = post(service, f"users/{encoded}/photos", token=token)
 
     assert reply.status == 201, reply.body
     [entity] = rows_for(service, reply.json()["id"])
-    assert entity["PartitionKey"] == encode_key(guest.lower())
+    assert entity["PartitionKey"] == encode_key(guest_oid)
     assert entity["User"] == guest
     assert "%23EXT%23" in reply.headers["location"]
+
+
+def test_a_upn_no_token_was_seen_for_is_404(service: Service) -> None:
+    token = build_access_token(scp="User.ReadWrite.All")
+    reply = post(
+        service, f"users/nobody-{uuid.uuid4().hex[:8]}@contoso.example/photos", token=token
+    )
+
+    assert reply.status == 404, reply.body
+    assert reply.json()["error"]["code"] == "Request_ResourceNotFound"
 
 
 def test_client_chosen_id_is_kept_and_a_repeat_is_a_conflict(service: Service) -> None:

@@ -250,6 +250,7 @@ _SERVICE_SETTINGS = {
     "PHOTOS_CONTAINER_NAME": "storage.outputs.photosContainerName",
     "AUTH_TENANT_ID": "tenantId",
     "AUTH_AUDIENCES": "authAudiences",
+    "DIRECTORY": "directory",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from shared.config import DEFAULT_DIRECTORY, DIRECTORY_KINDS
 from tests.infra import facts
 from tests.infra.conftest import INFRA, REPO, infra_tool, parse_bicep, run
 
@@ -83,6 +84,15 @@ def test_table_and_container_names_default_to_the_apps_defaults(bicep: Parsed) -
     params = _ok(bicep, "main.bicep")["parameters"]
     assert params["tableName"]["default"] == "ProfilePhotos"
     assert params["containerName"]["default"] == "profile-photos"
+
+
+def test_the_directory_defaults_to_the_apps_default_and_allows_what_the_app_reads(
+    bicep: Parsed,
+) -> None:
+    directory = _ok(bicep, "main.bicep")["parameters"]["directory"]
+    assert directory["default"] == DEFAULT_DIRECTORY
+    [allowed] = [d["argument"] for d in directory["decorators"] if d["type"] == "allowed"]
+    assert sorted(allowed) == sorted(DIRECTORY_KINDS)
 
 
 def test_function_app_is_flex_consumption_python_311_deployed_with_identity(

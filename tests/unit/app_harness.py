@@ -12,8 +12,10 @@ from typing import Any
 
 import azure.functions as func
 
+from devtools.memory_sightings import MemoryDirectory, MemorySightings
 from devtools.memory_store import MemoryPhotoStore
 from shared.app import PhotoApp
+from shared.auth.directory import ChainDirectory, TokenSeenDirectory
 from shared.auth.signing_keys import StaticKeySource
 from shared.auth.tokens import TokenValidator
 from shared.config import Settings
@@ -27,15 +29,30 @@ ROOT = "http://localhost:7071/api"
 
 @dataclass
 class Harness:
-    """The app under test, its store, and the function each request reached."""
+    """The app under test, its store, its directory, and the function each request reached.
+
+    UPNs resolve as in production: the caller's own token, then ``graph`` (the directory's
+    role, empty by default), then the sightings of tokens seen (``seen`` over ``sightings``).
+    """
 
     store: MemoryPhotoStore = field(default_factory=MemoryPhotoStore)
     public_base_url: str | None = None
+    graph: MemoryDirectory = field(default_factory=MemoryDirectory)
+    sightings: MemorySightings = field(default_factory=MemorySightings)
     app: PhotoApp = field(init=False)
+    seen: TokenSeenDirectory = field(init=False)
 
     def __post_init__(self) -> None:
         validator = TokenValidator(tokens.tenant_settings(), StaticKeySource(tokens.jwks()))
-        handlers = PhotoHandlers(validator, self.store, public_base_url=self.public_base_url)
+        self.seen = TokenSeenDirectory(self.sightings)
+        directory = ChainDirectory([self.graph, self.seen])
+        handlers = PhotoHandlers(
+            validator,
+            self.store,
+            directory=directory,
+            observer=self.seen,
+            public_base_url=self.public_base_url,
+        )
         self.app = PhotoApp(load=lambda: object.__new__(Settings), factory=lambda _s: handlers)
 
     async def send(

@@ -35,7 +35,8 @@ async def _rejected(
 
 
 async def test_valid_delegated_token() -> None:
-    principal = await _validator().validate(bearer(tokens.build_access_token()))
+    issued_at = int(time.time()) - 60
+    principal = await _validator().validate(bearer(tokens.build_access_token(iat=issued_at)))
     assert principal == Principal(
         object_id=tokens.USER_OID,
         tenant_id=tokens.TENANT_ID,
@@ -44,6 +45,7 @@ async def test_valid_delegated_token() -> None:
         roles=frozenset(),
         app_only=False,
         app_id=tokens.APP_ID,
+        issued_at=float(issued_at),
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.memory_sightings import MemoryDirectory
 from devtools.memory_store import MemoryPhotoStore
 from tests import tokens
 from tests.unit.app_harness import ROOT, Harness, graph_error, json_body
 
 PHOTO = {"@odata.type": "#microsoft.graph.profilePhoto", "height": 6, "width": 5}
 OID = tokens.USER_OID
+BOB_OID = "3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
 
 
 @pytest.fixture
@@ -46,7 +48,8 @@ async def test_add_without_an_id_makes_a_guid(harness: Harness) -> None:
     assert photo_id.count("-") == 4
 
 
-async def test_add_for_another_user_by_upn_keeps_the_upn_in_the_urls(harness: Harness) -> None:
+async def test_add_for_another_user_by_upn_keeps_the_upn_in_the_urls() -> None:
+    harness = Harness(graph=MemoryDirectory({"bob@contoso.com": BOB_OID}))
     token = tokens.build_app_only_token()
     response = await harness.send(
         "POST", "users/Bob@Contoso.com/photos", token=token, body={**PHOTO, "id": "b"}
@@ -55,6 +58,7 @@ async def test_add_for_another_user_by_upn_keeps_the_upn_in_the_urls(harness: Ha
     assert response.status_code == 201
     assert response.headers["Location"] == f"{ROOT}/users/Bob@Contoso.com/photos/b"
     assert "users('Bob@Contoso.com')" in json_body(response)["@odata.context"]
+    assert await harness.store.get(BOB_OID, "b") is not None  # Bob's partition: his object id
 
 
 async def test_an_existing_id_is_409(harness: Harness) -> None:

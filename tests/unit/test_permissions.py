@@ -6,13 +6,14 @@ from typing import Literal
 
 import pytest
 
-from shared.auth.permissions import UserRef, authorize, resolve_user, user_key
+from shared.auth.permissions import UpnRef, UserRef, authorize, resolve_user, user_key
 from shared.auth.tokens import Principal
 from shared.graph.errors import AuthorizationRequestDenied, BadRequest
 
 OID = "A6F1BD1E-5C2B-4C47-9D0F-2A4F3F0A9E11"
 UPN = "AdeleV@Contoso.example"
 OTHER = "PattiF@contoso.example"
+OTHER_OID = "0B5E3F7C-1E0A-4A1D-B0B2-6F7B1C2D3E4F"
 
 ALL_PERMISSIONS = (
     "ProfilePhoto.ReadWrite.All",
@@ -141,13 +142,58 @@ def test_own_upn_with_user_readwrite_may_add() -> None:
     authorize(principal, resolve_user(principal, UPN.lower()), "add")
 
 
-def test_another_user_keeps_the_path_value() -> None:
-    assert resolve_user(delegated(), OTHER) == UserRef(key=OTHER.lower(), name=OTHER, is_self=False)
+def test_another_users_upn_is_left_to_the_directory() -> None:
+    assert resolve_user(delegated(), OTHER) == UpnRef(OTHER)
+
+
+def test_another_users_object_id_is_its_partition_lower_cased() -> None:
+    assert resolve_user(delegated(), OTHER_OID) == UserRef(
+        key=OTHER_OID.lower(), name=OTHER_OID, is_self=False
+    )
 
 
 def test_guest_upn_is_kept_as_given() -> None:
     guest = "adele_contoso.example#EXT#@fabrikam.onmicrosoft.com"
-    assert resolve_user(delegated(), guest) == UserRef(key=guest.lower(), name=guest, is_self=False)
+    assert resolve_user(delegated(), guest) == UpnRef(guest)
+
+
+@pytest.mark.parametrize(
+    "path_user",
+    [
+        "app-sp-oid",  # neither a GUID nor a UPN
+        "a6f1bd1e-5c2b-4c47-9d0f-2a4f3f0a9e1",  # a GUID one digit short
+        "{a6f1bd1e-5c2b-4c47-9d0f-2a4f3f0a9e11}",
+        "alice@contoso.example@other.example",
+        "alice.@contoso.example",
+        "alice@-contoso.example",
+        "alice@contoso..example",
+        "alice smith@contoso.example",
+        "alice&bob@contoso.example",
+        "alice+tag@contoso.example",
+        "al\u00efce@contoso.example",
+        "alice@contoso.example\n",
+        "a" * 65 + "@contoso.example",
+        "alice@" + "d" * 45 + ".com",
+    ],
+)
+def test_neither_an_object_id_nor_a_upn_is_bad_request(path_user: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        resolve_user(app_only("ProfilePhoto.ReadWrite.All"), path_user)
+    assert "neither an object id nor a userPrincipalName" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "path_user",
+    [
+        "alice@contoso.example",
+        "o'brien@contoso.example",
+        "a.b-c_d!e#f^g~h@contoso.example",
+        "bob_fabrikam.com#EXT#@contoso.onmicrosoft.com",
+        "a" * 64 + "@" + "d" * 44 + ".com",
+    ],
+)
+def test_upns_by_entras_rules_are_upns(path_user: str) -> None:
+    assert resolve_user(app_only("ProfilePhoto.ReadWrite.All"), path_user) == UpnRef(path_user)
 
 
 def test_another_user_with_user_readwrite_is_denied() -> None:
@@ -164,7 +210,9 @@ def test_me_with_app_only_token_is_bad_request() -> None:
 
 def test_app_only_never_counts_as_self() -> None:
     principal = app_only("ProfilePhoto.ReadWrite.All")
-    assert resolve_user(principal, "app-sp-oid").is_self is False
+    target = resolve_user(principal, "5B0E3F7C-1E0A-4A1D-B0B2-6F7B1C2D3E4F")
+    assert isinstance(target, UserRef)
+    assert target.is_self is False
 
 
 def test_empty_path_user_is_bad_request() -> None:
@@ -184,23 +232,16 @@ def test_empty_path_user_is_bad_request() -> None:
     ],
 )
 def test_a_non_ascii_look_alike_is_not_own(upn: str, look_alike: str) -> None:
-    target = resolve_user(delegated("User.ReadWrite", upn=upn), look_alike)
-    assert target.is_self is False
-    assert target.key != upn
-    with pytest.raises(AuthorizationRequestDenied):
-        authorize(delegated("User.ReadWrite", upn=upn), target, "add")
-
-
-def test_a_look_alike_never_shares_a_partition() -> None:
-    assert resolve_user(delegated(), "\u212aelvin@contoso.example").key != (
-        resolve_user(delegated(), "kelvin@contoso.example").key
-    )
+    # Not a UPN at all (UPNs are ASCII): never the caller's own, never anyone's partition.
+    with pytest.raises(BadRequest):
+        resolve_user(delegated("User.ReadWrite", upn=upn), look_alike)
 
 
 @pytest.mark.parametrize("path_user", [UPN, UPN.upper(), OID, OID.lower()])
 def test_own_and_partition_agree(path_user: str) -> None:
     own = resolve_user(delegated(), path_user)
     as_other = resolve_user(delegated(upn=None), path_user) if "@" in path_user else own
+    assert isinstance(own, UserRef)
     assert own.is_self
     assert own.key == user_key(OID)
     assert as_other.key == user_key(path_user) == path_user.lower()
