@@ -12,7 +12,7 @@ import http.client
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -95,12 +95,14 @@ def running_service(
     read_with: str | None = None,
     table_prefix: str = "e2e",
     settings: Mapping[str, str] | None = None,
+    options: Sequence[str] = (),
 ) -> Iterator[Service]:
     """The repository's app on a dev host on a free port, its store on ``storage``.
 
     ``read_with`` is the connection string tests read the table with (default ``storage``;
     differs when the service goes through a proxy); ``settings`` are further app settings
-    (environment variables of the host process).
+    (environment variables of the host process); ``options`` go to the dev host
+    (``--cors ORIGIN``, ...).
     """
     table_name = f"{table_prefix}{uuid4().hex}"
     env = {
@@ -123,7 +125,7 @@ def running_service(
     ):
         env.pop(name, None)
     env.update(settings or {})
-    with start_dev_host_process(REPO_ROOT, env=env) as host:
+    with start_dev_host_process(REPO_ROOT, env=env, options=options) as host:
         yield Service(host=host, table_name=table_name, connection_string=read_with or storage)
     assert_host_log_clean(host)
 
