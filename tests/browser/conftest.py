@@ -12,6 +12,7 @@ fail. A failing test's screenshot is saved to its ``tmp_path`` and named in the 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -25,6 +26,11 @@ from devtools.console import ConsoleServer, serve_console
 from tests.browser.console_page import ConsolePage
 from tests.conftest import AzuriteEndpoint
 from tests.e2e.conftest import Service, jwks_url, running_service
+
+# Selenium logs every WebDriver command at DEBUG, the keys typed into the page included (the
+# bearer token the tests paste): the suite's leak check would rightly flag them. Its own
+# warnings and errors still come through.
+logging.getLogger("selenium").setLevel(logging.INFO)
 
 __all__ = ["jwks_url"]  # the e2e fixture, used here too
 
