@@ -88,12 +88,18 @@ class Service:
 
 @contextlib.contextmanager
 def running_service(
-    storage: str, jwks_url: str, *, read_with: str | None = None, table_prefix: str = "e2e"
+    storage: str,
+    jwks_url: str,
+    *,
+    read_with: str | None = None,
+    table_prefix: str = "e2e",
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[Service]:
     """The repository's app on a dev host on a free port, its store on ``storage``.
 
     ``read_with`` is the connection string tests read the table with (default ``storage``;
-    differs when the service goes through a proxy).
+    differs when the service goes through a proxy). ``settings`` are more app settings
+    (``{"PHOTOS_PER_USER_LIMIT": "30"}``).
     """
     table_name = f"{table_prefix}{uuid4().hex}"
     env = {
@@ -103,6 +109,7 @@ def running_service(
         "AUTH_AUDIENCES": AUDIENCE,
         "AUTH_ISSUER": ISSUER_V2,
         "AUTH_JWKS_URI": jwks_url,
+        **(settings or {}),
     }
     for name in (
         "AUTH_TENANT_ID",
