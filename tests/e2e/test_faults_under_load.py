@@ -334,7 +334,7 @@ async def test_storage_stopped_in_the_middle_of_photo_uploads(
             await asyncio.sleep(1.5)
             await asyncio.to_thread(own_azurite.start)
             marks["started"] = time.monotonic()
-            await asyncio.sleep(RECOVERY + 3)
+            await asyncio.sleep(RECOVERY + 6)  # uploads take seconds: some start after recovery
             stop.set()
             await asyncio.gather(*running)
 
