@@ -378,7 +378,10 @@ def _photo_is_one_whole_upload(service: Service, user: User, uploads: list[bytes
         if rendered == sizes
     ]
     assert expected, "the photo is none of the uploads, whole"
-    assert caller.stored() == (len(sizes), len(sizes))  # one row and one blob a size
+    rows, blobs = caller.stored()
+    # One row a size; an upload the outage interrupted may leave orphan blobs (documented in
+    # shared/storage/media_rows.py: they cost storage, never a reader).
+    assert (rows, blobs >= rows) == (len(sizes), True)
     for data in sizes.values():
         with Image.open(io.BytesIO(data)) as image:
             image.load()
