@@ -16,7 +16,7 @@ from azure.data.tables.aio import TableClient
 from shared.config import StorageSettings
 
 if TYPE_CHECKING:
-    from azure.storage.blob.aio import ContainerClient
+    from azure.storage.blob.aio import ContainerClient, ExponentialRetry
 
 # Timeouts and retries. A request must end well inside the Functions HTTP limit (230 s) and,
 # better, inside what a Graph client waits (~100 s); we aim for a 503 within 20 s.
@@ -63,6 +63,19 @@ def client_options() -> dict[str, Any]:
         "retry_backoff_max": RETRY_BACKOFF_MAX,
         "timeout": OPERATION_TIMEOUT,
     }
+
+
+def blob_retry_policy() -> ExponentialRetry:
+    """The blob client's retries, like the table client's: ``RETRY_TOTAL`` retries, each 1 s
+    after the last attempt. The blob SDK brings its own retry policy, which ignores
+    ``retry_backoff_factor`` and by default waits 15 s, then 18 s: an upload in flight when
+    storage restarted waited out the store's whole deadline (and was a 503) instead."""
+    from azure.storage.blob.aio import ExponentialRetry
+
+    # the n-th retry waits initial_backoff + increment_base ** n seconds, +/- the jitter
+    return ExponentialRetry(
+        initial_backoff=0, increment_base=1, retry_total=RETRY_TOTAL, random_jitter_range=0
+    )
 
 
 def default_credential(settings: StorageSettings) -> AsyncTokenCredential:
@@ -128,7 +141,11 @@ def create_container_client(
     """
     from azure.storage.blob.aio import ContainerClient
 
-    options = {**client_options(), "connection_verify": connection_verify}
+    options = {
+        **client_options(),
+        "connection_verify": connection_verify,
+        "retry_policy": blob_retry_policy(),
+    }
     account_url, connection = _connection(settings, settings.blob_service_uri, credential)
     if account_url is not None:
         return ContainerClient(
