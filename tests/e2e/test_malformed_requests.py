@@ -26,7 +26,7 @@ from azure.storage.blob import ContainerClient
 from PIL import Image
 
 from shared.config import DEFAULT_CONTAINER_NAME
-from shared.routes import ROUTES, NoRoute, match
+from shared.routes import BATCH_OPERATION, ROUTES, NoRoute, match
 from tests import tokens
 from tests.e2e.conftest import Service
 from tests.leaks import assert_no_internals
@@ -103,6 +103,8 @@ def _route_case(method: str, path: str) -> Case:
         if method == "OPTIONS" and found.allowed:
             return Case(f"{method} {path}", method, path, 204, token=False, answer="success")
         return Case(f"{method} {path}", method, path, 405 if found.allowed else 404, token=False)
+    if found.operation == BATCH_OPERATION:  # no token needed to be told the batch is empty
+        return Case(f"{method} {path}", method, path, 400, token=False)
     if found.route.anonymous:
         return Case(f"{method} {path}", method, path, 200, token=False, answer="success")
     return Case(f"{method} {path}", method, path, 401, token=False)
@@ -199,7 +201,7 @@ BODY_CASES = [
     Case(
         "post for another user, no scope",
         "POST",
-        "users/u1/photos",
+        "users/bob@contoso.example/photos",
         403,
         headers=(*JSON, (b"Authorization", _bearer("User.ReadWrite"))),
         body=GOOD,
@@ -482,7 +484,7 @@ PATH_CASES = [
     _get("double slash", "me//photos", 404),
     _get("dot segment", "me/photos/%2e", 404),
     _get("dot-dot segment", "me/photos/%2e%2e", 404),
-    Case("encoded slash in user", "GET", "users/a%2Fb/photos", 200, answer="success"),
+    _get("encoded slash in user", "users/a%2Fb/photos", 400),  # neither an object id nor a UPN
     _get("null byte photo", "me/photos/a%00b", 400),
     _get("DEL photo", "me/photos/a%7Fb", 400),
     _get("C1 photo", "me/photos/a%C2%85b", 400),

@@ -42,6 +42,7 @@ def new_photo(request_id: str) -> NewPhoto:
         "alice@contoso.com",
         "alice@contoso.com",
         ProfilePhotoIn(height=6, width=5),
+        caller="test-caller",
         idempotency_key=None,
         request_id=request_id,
         now=datetime.now(UTC),
