@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -67,6 +68,10 @@ WRITE_ATTEMPTS: Final = 8
 """How often a write whose counter was stale (another instance came first) starts again."""
 _BACKOFF: Final = 0.05
 """Seconds: the n-th retry waits up to n times this (jittered), so racing instances spread."""
+LIMIT_RECHECK: Final = 1.0
+"""Seconds a counter read from storage at the limit stands: a flood of adds over the limit
+costs one storage read a second, not one per request (a delete in another instance is seen
+within that second)."""
 COUNTER_CACHE_SIZE: Final = 10_000
 """Users whose counter ETag a process keeps (least recently used beyond)."""
 
@@ -78,6 +83,8 @@ _PHOTO, _INDEX, _COUNTER = 0, 1, 2
 class _Counter:
     etag: str
     count: int
+    read_at: float = 0.0
+    """``time.monotonic()`` when it was read from storage (0: written by this process)."""
 
 
 class _Stale(Exception):
@@ -121,8 +128,9 @@ class PhotoRows:
             counter = self._counters.get(partition)
             count = 0 if counter is None else counter.count
             if count >= self._limit:
-                counter = await self._counter(partition)  # another instance may have deleted
-                count = 0 if counter is None else counter.count
+                if counter is None or time.monotonic() - counter.read_at > LIMIT_RECHECK:
+                    counter = await self._counter(partition)  # another instance may have deleted
+                    count = 0 if counter is None else counter.count
                 if count >= self._limit:
                     raise PhotoLimitReached(self._limit)
             operations = [
@@ -251,7 +259,7 @@ class PhotoRows:
         entity = await self._read(partition, COUNTER_ROW)
         counter = None
         if entity is not None:
-            counter = _Counter(entity.metadata["etag"], int(entity["Count"]))
+            counter = _Counter(entity.metadata["etag"], int(entity["Count"]), time.monotonic())
         self._remember(partition, counter)
         return counter
 

@@ -12,6 +12,7 @@ from azure.data.tables.aio import TableClient
 from devtools.azurite import connection_string
 from shared.config import StorageSettings
 from shared.models import ProfilePhotoIn
+from shared.storage.photo_rows import LIMIT_RECHECK
 from shared.storage.photo_store import PhotoLimitReached
 from shared.storage.table_client import create_table_client
 from shared.storage.table_store import TablePhotoStore
@@ -89,6 +90,9 @@ async def test_a_counter_stale_in_this_instance_is_read_again(
         with pytest.raises(PhotoLimitReached):
             await _add(one, "c")
         assert await two.delete(USER, "a")
+        with pytest.raises(PhotoLimitReached):  # `one` read the counter a moment ago: it stands
+            await _add(one, "c")
+        await asyncio.sleep(LIMIT_RECHECK + 0.1)
         await _add(one, "c")  # `one` thinks 2; storage says 1: it reads again and adds
     finally:
         await one.aclose()
@@ -110,6 +114,26 @@ async def counted(
             yield proxy, store
         finally:
             await store.aclose()
+
+
+async def test_a_flood_over_the_limit_reads_the_counter_once_a_second(
+    azurite: AzuriteEndpoint, table_name: str, table_client: TableClient
+) -> None:
+    await table_client.create_table()
+    async with TcpProxy(table_port(azurite)) as proxy:
+        settings = StorageSettings(
+            connection_string=connection_string(proxy.port), table_name=table_name
+        )
+        store = _store(settings, limit=1)
+        try:
+            await _add(store, "a")
+            before = len(proxy.requests)
+            for i in range(20):
+                with pytest.raises(PhotoLimitReached):
+                    await _add(store, f"x{i}")
+        finally:
+            await store.aclose()
+    assert len(proxy.requests) - before <= 2  # one read, maybe one more past a second
 
 
 async def test_an_add_is_one_request_for_a_new_user_and_in_the_steady_state(
