@@ -18,7 +18,8 @@ Operations are the SDK's tuples, ``(kind, entity)`` or ``(kind, entity, options)
 Property values: ``str``, ``bool``, ``int`` (Int32), ``float``, ``datetime`` and
 ``EntityProperty`` of Int32, Int64, Double, String, Boolean or DateTime; ``None`` is left out.
 Any other value (bytes, GUID, Enum ...) is a ``TypeError``: this module writes only what it
-was checked to write as the SDK does.
+was checked to write as the SDK does. For Table Storage (and Azurite) only: the SDK's
+rewrite of a merge for a Cosmos DB endpoint is not made.
 """
 
 from __future__ import annotations
