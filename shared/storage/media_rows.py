@@ -65,6 +65,7 @@ from shared.storage.photo_store import (
     size_created_at,
 )
 from shared.storage.table_client import POST_RETRY_METHODS
+from shared.storage.transaction import submit_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +290,7 @@ class MediaRows:
     async def _submit(self, operations: list[Any]) -> None:
         """Submit the transaction; ``_LostRace`` to read the rows again and decide anew."""
         try:
-            await self._table.submit_transaction(operations, retry_on_methods=POST_RETRY_METHODS)
+            await submit_transaction(self._table, operations, retry_on_methods=POST_RETRY_METHODS)
         except TableTransactionError as error:
             if error.status_code in _LOST_RACE:
                 raise _LostRace() from None

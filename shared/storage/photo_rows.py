@@ -61,6 +61,7 @@ from shared.storage.photo_store import (
     PhotoLimitReached,
 )
 from shared.storage.table_client import POST_RETRY_METHODS
+from shared.storage.transaction import submit_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -140,8 +141,11 @@ class PhotoRows:
             ]
             try:
                 # The Graph request id reaches storage's logs as x-ms-client-request-id.
-                results = await self._table.submit_transaction(
-                    operations, retry_on_methods=POST_RETRY_METHODS, request_id=photo.request_id
+                results = await submit_transaction(
+                    self._table,
+                    operations,
+                    retry_on_methods=POST_RETRY_METHODS,
+                    request_id=photo.request_id,
                 )
             except TableTransactionError as error:
                 if error.index == _PHOTO and error.status_code == 409:
@@ -207,8 +211,8 @@ class PhotoRows:
                 _counter_write(partition, max(count - 1, 0), counter),
             ]
             try:
-                results = await self._table.submit_transaction(
-                    operations, retry_on_methods=POST_RETRY_METHODS
+                results = await submit_transaction(
+                    self._table, operations, retry_on_methods=POST_RETRY_METHODS
                 )
             except TableTransactionError as error:
                 self._forget(partition)

@@ -30,6 +30,7 @@ from shared.models import ProfilePhotoIn
 from shared.storage.photo_store import Image
 from shared.storage.table_client import create_table_client
 from shared.storage.table_store import TablePhotoStore, open_photo_store
+from shared.storage.transaction import submit_transaction
 from tests.self_signed import CertificateFiles, write_self_signed
 from tests.store_calls import add_photo
 
@@ -244,3 +245,25 @@ def test_azure_identity_is_imported_only_in_identity_mode() -> None:
         asyncio.run(main())
         """
     )
+
+
+async def test_a_transaction_goes_through_the_pipeline_with_the_token(
+    identity_settings: StorageSettings, tokens: AzuriteTokens, certificate: CertificateFiles
+) -> None:
+    """``shared.storage.transaction`` sends through the client's pipeline: over HTTPS, with a
+    bearer token from the credential, and its answer read back."""
+    sent: list[str] = []
+    table = create_table_client(identity_settings, tokens, connection_verify=str(certificate.cert))
+    async with table:
+        await table.create_table()
+        row = {"PartitionKey": "p", "RowKey": "r", "N": 1}
+        results = await submit_transaction(
+            table,
+            [("create", row)],
+            raw_request_hook=lambda request: sent.append(
+                request.http_request.headers["Authorization"]
+            ),
+        )
+        assert (await table.get_entity("p", "r"))["N"] == 1
+    assert set(results[0]) == {"etag"}
+    assert sent == [f"Bearer {tokens.tokens[-1]}"]
