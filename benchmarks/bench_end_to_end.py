@@ -129,7 +129,8 @@ async def run(rounds: int, requests: int, users: int) -> dict[str, Any]:
                 async with aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(limit=0)
                 ) as session:
-                    await _post_all(session, url, tokens, 16, 200)  # warm-up: table, keys, pool
+                    # Warm-up: the table, the keys, the pool, and every user's token seen once.
+                    await _post_all(session, url, tokens, 16, max(200, len(tokens)))
 
                     async def host_side(concurrency: int, total: int) -> dict[str, float]:
                         cpu_before = cpu_seconds(host_pid)
