@@ -11,10 +11,16 @@ URL is built from it: an ``http``/``https`` scheme and an RFC 3986 authority of 
 ``400``; the path is re-percent-encoded so nothing but ASCII reaches a response. Operations that
 store build their URLs before the store is touched, so a bad Host never leaves a photo stored
 behind an error.
+
+The service root of a plain URL (lower-case ``http(s)://``, no fragment, no white space)
+depends only on its raw scheme, host and route prefix, which a process sees few of: the checked
+root is kept per raw root (``_checked_root``, bounded), so a request costs a regex match and a
+string split, not a parse and a re-encoding. Every other URL takes the general path.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Final
@@ -27,6 +33,9 @@ _AUTHORITY: Final = re.compile(
 )
 """A Host as RFC 3986 allows it (an IP literal or a reg-name, then a port), no userinfo."""
 _PATH_SAFE: Final = "/%!$&'()*+,;=:@-._~"
+_PLAIN_URL: Final = re.compile(r"(https?://[^/?#\s]*)([^?#\s]*)(?:\?[^#\s]*)?", re.ASCII)
+"""A URL ``urlsplit`` reads as written (no fragment, nothing it strips): (scheme + host, path)."""
+_ROOTS_KEPT: Final = 256
 
 
 def photo_not_found(photo_id: str) -> NotFound:
@@ -51,7 +60,20 @@ def service_root(url: str, target: str) -> str:
     many segments as ``target`` has leaves the service root, whatever the route prefix is.
     ``target`` includes the version segment, if the request had one.
     """
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None:
+        depth = len(target.strip("/").split("/"))
+        root_path, *rest = plain[2].rstrip("/").rsplit("/", depth)
+        if len(rest) == depth:
+            return _checked_root(plain[1] + root_path)
     return _split(url, target)[0]
+
+
+@functools.lru_cache(maxsize=_ROOTS_KEPT)
+def _checked_root(raw_root: str) -> str:
+    """The service root of any plain URL that is ``raw_root`` and then the target's segments:
+    those segments are dropped whatever they are, so one stands for them all."""
+    return _split(f"{raw_root}/-", "-")[0]
 
 
 def base_url(url: str, target: str, version: str | None, public_base_url: str | None) -> str:
