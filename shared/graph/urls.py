@@ -36,6 +36,8 @@ _PATH_SAFE: Final = "/%!$&'()*+,;=:@-._~"
 _PLAIN_URL: Final = re.compile(r"(https?://[^/?#\s]*)([^?#\s]*)(?:\?[^#\s]*)?", re.ASCII)
 """A URL ``urlsplit`` reads as written (no fragment, nothing it strips): (scheme + host, path)."""
 _ROOTS_KEPT: Final = 256
+_UNRESERVED: Final = re.compile(r"[A-Za-z0-9_.~-]*")
+"""What ``quote`` never encodes, whatever ``safe`` says: GUIDs and most ids are only this."""
 
 
 def photo_not_found(photo_id: str) -> NotFound:
@@ -102,9 +104,14 @@ def _request_url(url: str) -> SplitResult:
     return parts._replace(path=path)
 
 
+def _quote(value: str, safe: str) -> str:
+    """``quote(value, safe=safe)``, without its encode and scan for the usual id."""
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe=safe)
+
+
 def _odata_literal(value: str) -> str:
     """An OData string literal, percent-encoded for use inside a URL fragment."""
-    return "'" + quote(value.replace("'", "''"), safe="@'") + "'"
+    return "'" + _quote(value.replace("'", "''"), "@'") + "'"
 
 
 def _selection(select: Sequence[str]) -> str:
@@ -126,7 +133,7 @@ def profile_photo_context(root: str, user_name: str) -> str:
 
 
 def photo_url(root: str, user_name: str, photo_id: str) -> str:
-    return f"{root}/users/{quote(user_name, safe='@')}/photos/{quote(photo_id, safe='')}"
+    return f"{root}/users/{_quote(user_name, '@')}/photos/{_quote(photo_id, '')}"
 
 
 def with_query(url: str, query: Mapping[str, str]) -> str:

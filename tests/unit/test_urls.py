@@ -1,6 +1,8 @@
 """The URLs the service hands back: service root, @odata.context, Location, nextLink."""
 
+import uuid
 from collections.abc import Callable
+from urllib.parse import quote
 
 import pytest
 from hypothesis import given, settings
@@ -168,3 +170,16 @@ def test_any_text_gets_the_parsed_service_root(url: str, target: str) -> None:
     assert _outcome(lambda: service_root(url, target)) == _outcome(
         lambda: urls._split(url, target)[0]
     )
+
+
+@given(user=st.text(max_size=20), photo_id=st.text(max_size=20))
+@settings(derandomize=True, database=None, max_examples=500)
+def test_ids_in_urls_are_percent_encoded_as_quote_does(user: str, photo_id: str) -> None:
+    """Ids of unreserved characters skip ``quote``; every id reads as ``quote`` writes it."""
+    ascii_text = "".join(map(chr, range(128)))
+    for value in (user, photo_id, ascii_text, *ascii_text, str(uuid.uuid4()), "a@b.c", "o'b"):
+        literal = "'" + quote(value.replace("'", "''"), safe="@'") + "'"
+        assert photos_context("r", value) == f"r/$metadata#users({literal})/photos"
+        assert photo_url("r", value, value) == (
+            f"r/users/{quote(value, safe='@')}/photos/{quote(value, safe='')}"
+        )
