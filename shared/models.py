@@ -31,6 +31,8 @@ _CONTROL_CHARACTERS: Final = re.compile(CONTROL_CHARACTERS_PATTERN)
 
 def is_unicode(text: str) -> bool:
     """Whether ``text`` encodes as UTF-8 (it holds no unpaired surrogate)."""
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

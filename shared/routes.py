@@ -27,6 +27,7 @@ a table where it does not.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,9 @@ VERSIONS: Final = ("v1.0", "beta")
 _VERSION_GROUP: Final = "version"
 
 _PARAMETER = re.compile(r"^\{(?P<name>[a-z][a-z-]*)\}$")
+_MATCHES_KEPT: Final = 512
+"""Matches kept per process (``match``, ``match_function``): their answers are immutable and
+depend on the method and path only; ``/me/...`` paths are the same for every caller."""
 
 
 def _version_pattern(*, named: bool) -> str:
@@ -234,6 +238,7 @@ class NoRoute:
     allowed: tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=_MATCHES_KEPT)
 def match(method: str, path: str) -> RouteMatch | NoRoute:
     """The operation for ``method`` at ``path`` (after the route prefix), as the host finds it."""
     allowed: set[str] = set()
@@ -248,6 +253,7 @@ def match(method: str, path: str) -> RouteMatch | NoRoute:
     return NoRoute(tuple(sorted(allowed)))
 
 
+@functools.lru_cache(maxsize=_MATCHES_KEPT)
 def match_function(function: str, method: str, path: str) -> RouteMatch | NoRoute:
     """The operation of ``function`` for a request the host handed to it."""
     route = ROUTES_BY_FUNCTION[function]

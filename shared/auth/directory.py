@@ -130,6 +130,9 @@ class TokenSeenDirectory:
             ttl=ttl, negative_ttl=negative_ttl, max_entries=max_entries, clock=clock
         )
         self._remembered: RecentSet[tuple[str, str]] = RecentSet(max_entries)
+        self._done: RecentSet[Principal] = RecentSet(max_entries)
+        """Principals whose pair is remembered, or who have none: a repeated token's is a
+        set look-up (the token cache hands back the same ``Principal``)."""
 
     async def object_id(self, upn: str) -> str | None:
         key = user_key(upn)
@@ -143,11 +146,15 @@ class TokenSeenDirectory:
 
     async def remember(self, principal: Principal) -> None:
         """Keep the pair of ``principal``'s token, once per process per pair."""
+        if principal in self._done:
+            return
         sighting = sighting_of(principal)
         if sighting is None:
+            self._done.add(principal)
             return
         pair = (user_key(sighting.upn), sighting.object_id)
         if pair in self._remembered:
+            self._done.add(principal)
             return
         try:
             current = await self._record(sighting)
@@ -158,6 +165,7 @@ class TokenSeenDirectory:
         if current is not None:
             self._answers.put(pair[0], current)
             self._remembered.add(pair)
+            self._done.add(principal)
 
     async def _record(self, sighting: Sighting) -> str | None:
         """Store ``sighting`` unless a newer one is stored; the object id that is stored now."""

@@ -64,6 +64,8 @@ _ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklm
 
 def user_key(name: str) -> str:
     """How a user name (object id or UPN) is compared and partitioned: ASCII-lower-cased."""
+    if name.isascii():  # the usual case: in ASCII text, str.lower changes A-Z only
+        return name.lower()
     return name.translate(_ASCII_LOWER)
 
 

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -80,7 +79,7 @@ def parse_photo(content_type: str | None, body: bytes) -> ProfilePhotoIn:
         raise RequestEntityTooLarge(
             f"The request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES} bytes."
         )
-    document = _load_json(body)
+    document = _load_json(body, _PHOTO_DECODER)
     if not isinstance(document, dict):
         raise BadRequest(
             f"The request body must be a JSON object ({_TYPE_NAME}); got {_show(document)}."
@@ -88,7 +87,7 @@ def parse_photo(content_type: str | None, body: bytes) -> ProfilePhotoIn:
     properties = {
         name: value
         for name, value in document.items()
-        if name == _CHECKED_ANNOTATION or not _ANNOTATION.fullmatch(name)
+        if "@" not in name or name == _CHECKED_ANNOTATION or not _ANNOTATION.fullmatch(name)
     }
     try:
         return ProfilePhotoIn.model_validate(properties)
@@ -100,7 +99,7 @@ def json_document(content_type: str | None, body: bytes) -> object:
     """Any JSON document in a body (a ``$batch``), with the rules above: 415 unless JSON,
     400 for what is not strict JSON. Numbers with a fraction are ``float``s here."""
     _check_content_type(content_type)
-    return _load_json(body, parse_float=float)
+    return _load_json(body, _DOCUMENT_DECODER)
 
 
 def _check_content_type(content_type: str | None) -> None:
@@ -124,7 +123,7 @@ def _check_content_type(content_type: str | None) -> None:
             )
 
 
-def _load_json(body: bytes, parse_float: Callable[[str], object] = _JsonFloat) -> object:
+def _load_json(body: bytes, decoder: json.JSONDecoder) -> object:
     try:
         text = body.removeprefix(_BOM).decode("utf-8")
     except UnicodeDecodeError as error:
@@ -137,12 +136,9 @@ def _load_json(body: bytes, parse_float: Callable[[str], object] = _JsonFloat) -
             'e.g. {"height": 6, "width": 5}.'
         )
     try:
-        return json.loads(
-            text,
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_reject_constant,
-            parse_float=parse_float,
-        )
+        if text.startswith("\ufeff"):  # a second BOM, refused as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return decoder.decode(text)
     except json.JSONDecodeError as error:
         raise BadRequest(
             f"The request body is not valid JSON: {error.msg} "
@@ -178,6 +174,18 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _reject_constant(_name: str) -> object:
     raise _NonFiniteNumber
+
+
+_PHOTO_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates,
+    parse_constant=_reject_constant,
+    parse_float=_JsonFloat,
+)
+"""Strict JSON for a ``profilePhoto``: numbers with a fraction kept as written."""
+_DOCUMENT_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates, parse_constant=_reject_constant
+)
+"""Strict JSON for any document: numbers with a fraction are ``float``s."""
 
 
 def _describe(error: ValidationError) -> str:

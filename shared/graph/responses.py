@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Final
 import azure.functions as func
 
 from shared.graph.errors import GraphError
+from shared.guids import new_guid
 
 JSON_MIMETYPE = "application/json"
 # Graph's own JSON responses carry the OData metadata level and the charset.
@@ -30,6 +30,8 @@ ERROR_CACHING: Final = {"Cache-Control": "no-store"}
 """On every error: no cache keeps an answer that depends on the moment (a 503, a 401)."""
 MAX_MESSAGE_LENGTH: Final = 1024
 """A message is never longer; those that quote the client are far shorter (``errors.shown``)."""
+_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""What every JSON body is written with: UTF-8 as it is, no spaces (built once, not per body)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def common_headers(ids: RequestIds) -> dict[str, str]:
 
 def request_ids(headers: Mapping[str, str]) -> RequestIds:
     """A new request-id, and the caller's client-request-id echoed (else the request-id)."""
-    request_id = str(uuid.uuid4())
+    request_id = new_guid()
     client_value = (headers.get("client-request-id") or "").strip()
     if not _CLIENT_REQUEST_ID.match(client_value):
         client_value = request_id
@@ -63,7 +65,7 @@ def json_response(
 ) -> func.HttpResponse:
     all_headers = {**(headers or {}), **common_headers(ids), "Content-Type": JSON_CONTENT_TYPE}
     return func.HttpResponse(
-        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        body=_JSON.encode(body),
         status_code=status,
         headers=all_headers,
         mimetype=JSON_MIMETYPE,

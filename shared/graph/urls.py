@@ -11,10 +11,16 @@ URL is built from it: an ``http``/``https`` scheme and an RFC 3986 authority of 
 ``400``; the path is re-percent-encoded so nothing but ASCII reaches a response. Operations that
 store build their URLs before the store is touched, so a bad Host never leaves a photo stored
 behind an error.
+
+The service root of a plain URL (lower-case ``http(s)://``, no fragment, no white space)
+depends only on its raw scheme, host and route prefix, which a process sees few of: the checked
+root is kept per raw root (``_checked_root``, bounded), so a request costs a regex match and a
+string split, not a parse and a re-encoding. Every other URL takes the general path.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Final
@@ -27,6 +33,11 @@ _AUTHORITY: Final = re.compile(
 )
 """A Host as RFC 3986 allows it (an IP literal or a reg-name, then a port), no userinfo."""
 _PATH_SAFE: Final = "/%!$&'()*+,;=:@-._~"
+_PLAIN_URL: Final = re.compile(r"(https?://[^/?#\s]*)([^?#\s]*)(?:\?[^#\s]*)?", re.ASCII)
+"""A URL ``urlsplit`` reads as written (no fragment, nothing it strips): (scheme + host, path)."""
+_ROOTS_KEPT: Final = 256
+_UNRESERVED: Final = re.compile(r"[A-Za-z0-9_.~-]*")
+"""What ``quote`` never encodes, whatever ``safe`` says: GUIDs and most ids are only this."""
 
 
 def photo_not_found(photo_id: str) -> NotFound:
@@ -51,7 +62,20 @@ def service_root(url: str, target: str) -> str:
     many segments as ``target`` has leaves the service root, whatever the route prefix is.
     ``target`` includes the version segment, if the request had one.
     """
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None:
+        depth = len(target.strip("/").split("/"))
+        root_path, *rest = plain[2].rstrip("/").rsplit("/", depth)
+        if len(rest) == depth:
+            return _checked_root(plain[1] + root_path)
     return _split(url, target)[0]
+
+
+@functools.lru_cache(maxsize=_ROOTS_KEPT)
+def _checked_root(raw_root: str) -> str:
+    """The service root of any plain URL that is ``raw_root`` and then the target's segments:
+    those segments are dropped whatever they are, so one stands for them all."""
+    return _split(f"{raw_root}/-", "-")[0]
 
 
 def base_url(url: str, target: str, version: str | None, public_base_url: str | None) -> str:
@@ -80,9 +104,14 @@ def _request_url(url: str) -> SplitResult:
     return parts._replace(path=path)
 
 
+def _quote(value: str, safe: str) -> str:
+    """``quote(value, safe=safe)``, without its encode and scan for the usual id."""
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe=safe)
+
+
 def _odata_literal(value: str) -> str:
     """An OData string literal, percent-encoded for use inside a URL fragment."""
-    return "'" + quote(value.replace("'", "''"), safe="@'") + "'"
+    return "'" + _quote(value.replace("'", "''"), "@'") + "'"
 
 
 def _selection(select: Sequence[str]) -> str:
@@ -104,7 +133,7 @@ def profile_photo_context(root: str, user_name: str) -> str:
 
 
 def photo_url(root: str, user_name: str, photo_id: str) -> str:
-    return f"{root}/users/{quote(user_name, safe='@')}/photos/{quote(photo_id, safe='')}"
+    return f"{root}/users/{_quote(user_name, '@')}/photos/{_quote(photo_id, '')}"
 
 
 def with_query(url: str, query: Mapping[str, str]) -> str:

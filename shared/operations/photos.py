@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import azure.functions as func
@@ -33,6 +32,7 @@ from shared.graph.urls import (
     photos_context,
     with_query,
 )
+from shared.guids import new_guid
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import (
     caller_identity,
@@ -180,7 +180,7 @@ def decide_new_photo(
     elif idempotency_key is not None:
         photo_id = derived_photo_id(caller, user_key, idempotency_key)
     else:
-        photo_id = str(uuid.uuid4())
+        photo_id = new_guid()
     return NewPhoto(
         user_key=user_key,
         user_name=user_name,

@@ -7,6 +7,7 @@ from typing import Literal
 
 import pytest
 
+from shared.auth.compact_jws import MalformedToken, split_token
 from shared.auth.permissions import authorize, resolve_user
 from shared.auth.signing_keys import StaticKeySource
 from shared.auth.tokens import TokenValidator
@@ -240,3 +241,16 @@ async def test_no_idtyp_with_roles_and_scp_is_delegated() -> None:
 async def test_non_string_idtyp_is_refused() -> None:
     error = await _rejected(bearer(tokens.build_app_only_token(idtyp=["app"])))
     assert error.message == "Access token has an invalid 'idtyp' claim."
+
+
+def test_a_kept_header_is_judged_by_each_allow_list_and_read_only() -> None:
+    """Checked headers are kept per segment and allow-list: another list judges afresh."""
+    token = tokens.build_access_token()
+    for _ in range(2):
+        assert split_token(token, frozenset({"RS256"})).header["alg"] == "RS256"
+        with pytest.raises(MalformedToken) as refused:
+            split_token(token, frozenset({"ES256"}))
+        assert refused.value.message == UNSUPPORTED_ALG
+    header = split_token(token, frozenset({"RS256"})).header
+    with pytest.raises(TypeError):
+        header["alg"] = "none"  # type: ignore[index]

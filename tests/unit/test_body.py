@@ -54,6 +54,7 @@ BAD = [
     ("empty", JSON, b"", 400, "BadRequest", "body is empty"),
     ("whitespace", JSON, b" \r\n\t ", 400, "BadRequest", "body is empty"),
     ("bom only", JSON, b"\xef\xbb\xbf", 400, "BadRequest", "body is empty"),
+    ("two boms", JSON, b"\xef\xbb\xbf" * 2 + GOOD, 400, "BadRequest", "Unexpected UTF-8 BOM"),
     ("not utf-8", JSON, b'{"id": "\xff", "height": 6, "width": 5}', 400, "BadRequest", "UTF-8"),
     ("utf-16 body", JSON, GOOD.decode().encode("utf-16"), 400, "BadRequest", "UTF-8"),
     ("truncated", JSON, raw('{"height": 6,'), 400, "BadRequest", "line 1, column 14"),

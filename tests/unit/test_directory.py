@@ -13,8 +13,9 @@ import time
 import pytest
 
 from devtools.memory_sightings import MemoryDirectory, MemorySightings
-from shared.auth.directory import TokenSeenDirectory
+from shared.auth.directory import StoredSighting, TokenSeenDirectory
 from shared.auth.tokens import Principal
+from shared.graph.errors import ServiceUnavailable
 from tests import tokens
 from tests.unit.app_harness import Harness, graph_error, json_body
 from tests.unit.test_media_operations import OCTETS, jpeg
@@ -190,3 +191,40 @@ def _principal(object_id: str, *, issued_at: float) -> Principal:
         app_id=tokens.APP_ID,
         issued_at=issued_at,
     )
+
+
+class _SightingsDownOnce(MemorySightings):
+    """Storage that cannot answer the first read."""
+
+    async def read_sighting(self, upn_key: str) -> StoredSighting | None:
+        if not self.calls:
+            self.calls["refused"] += 1
+            raise ServiceUnavailable("storage is down")
+        return await super().read_sighting(upn_key)
+
+
+async def test_a_token_whose_pair_could_not_be_stored_is_tried_again() -> None:
+    sightings = _SightingsDownOnce()
+    seen = TokenSeenDirectory(sightings)
+    alice = _principal(ALICE_OID, issued_at=time.time())
+
+    await seen.remember(alice)
+    await seen.remember(alice)
+    await seen.remember(alice)
+
+    assert sightings.calls == {"refused": 1, "read_sighting": 1, "write_sighting": 1}
+    assert await seen.object_id(ALICE) == ALICE_OID
+
+
+async def test_a_repeated_older_token_does_not_take_a_reassigned_upn_back() -> None:
+    sightings = MemorySightings()
+    seen = TokenSeenDirectory(sightings)
+    old = _principal(ALICE_OID, issued_at=time.time() - 60)
+    new = _principal(MALLORY_OID, issued_at=time.time())
+
+    for principal in (old, new, old, new, old):
+        await seen.remember(principal)
+
+    assert sightings.calls == {"read_sighting": 2, "write_sighting": 2}  # once per pair
+    assert await seen.object_id(ALICE) == MALLORY_OID
+    assert await TokenSeenDirectory(sightings).object_id(ALICE) == MALLORY_OID

@@ -250,3 +250,15 @@ def test_own_and_partition_agree(path_user: str) -> None:
 def test_user_key_lowers_ascii_only() -> None:
     assert user_key("AdeleV@Contoso.Example") == "adelev@contoso.example"
     assert user_key("\u212a\u00c9\u00df") == "\u212a\u00c9\u00df"
+
+
+def _ascii_lowered(name: str) -> str:
+    return "".join(chr(ord(char) + 32) if "A" <= char <= "Z" else char for char in name)
+
+
+def test_user_key_lowers_exactly_a_to_z_in_ascii_and_other_text() -> None:
+    """Its ASCII fast path (``str.lower``) follows the rule as the general path does."""
+    ascii_text = "".join(map(chr, range(128)))
+    others = ["\u212aelvin", "\u0130stanbul", "ALICE\u00df@X", "\u00c9\u01c5", "\U0001d400Z"]
+    for name in [ascii_text, *ascii_text, *others]:
+        assert user_key(name) == _ascii_lowered(name)

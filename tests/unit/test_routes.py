@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -183,3 +184,14 @@ def test_mypy_checks_every_function_folder() -> None:
     root = Path(__file__).resolve().parents[2]
     globbed = {path.parent.name for path in root.glob("*_*/__init__.py")}
     assert globbed == {route.function for route in ROUTES} | {FALLBACK_FUNCTION}
+
+
+@pytest.mark.parametrize(
+    "path", ["me/photos", "users/U/photos/p%2Fq", "v1.0/me/photo/$value", "nowhere", "me/photos"]
+)
+@pytest.mark.parametrize("method", ["POST", "get", "DELETE", "OPTIONS"])
+def test_a_kept_match_is_the_computed_one_and_cannot_be_changed(method: str, path: str) -> None:
+    for kept in (match(method, path), match_function("add_photo", method, path)):
+        assert kept == match.__wrapped__(method, path)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            kept.route = None  # type: ignore[misc,union-attr]
