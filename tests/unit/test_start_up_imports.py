@@ -5,13 +5,9 @@ imported counts."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.python_process import run_python
 
 NOT_FOR_A_POST = (
     "shared.batch",
@@ -27,16 +23,7 @@ NOT_FOR_A_POST = (
 
 
 def _modules_after(*arguments: str) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.unit.start_up_modules", *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return set(done.stdout.split())
+    return set(run_python("-m", "tests.unit.start_up_modules", *arguments).split())
 
 
 def _heavy(modules: set[str]) -> list[str]:
