@@ -15,6 +15,11 @@ first POST imports on the way; the raw floor: azure-data-tables and what its fir
 imports, aiohttp among them), the largest cumulative costs of the host's (each marked when the
 floor imports it too), and ``python -X importtime -c "import add_photo"`` against ``import
 azure.data.tables.aio``. Prints medians and ratios, then one JSON line.
+
+``app_bytecode_cached`` says whether the app's modules have ``__pycache__`` bytecode: without
+it (``PYTHONDONTWRITEBYTECODE`` set and never compiled) every spawned host compiles the app's
+source, as a deployed app does at each cold start (``.funcignore`` leaves ``__pycache__`` out
+of the package); ``func start`` on a developer's machine writes it on the first run.
 """
 
 from __future__ import annotations
@@ -23,18 +28,20 @@ import argparse
 import asyncio
 import contextlib
 import http.client
+import importlib.util
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, Any, TypeVar
 
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables.aio import TableClient
 
-from benchmarks._measure import machine, median, print_json, print_table, ratio
+from benchmarks._measure import in_turn, machine, median, print_json, print_table, ratio
 from benchmarks._stack import (
     BODY,
     HOST_TABLE,
@@ -49,8 +56,11 @@ from devtools.azurite import free_port
 
 RAW_TABLE = "RawColdPhotos"
 TOP_IMPORTS = 15
+IMPORT_RUNS = 3
+"""Runs of each side under ``-X importtime`` (medians; the top list is the last run's)."""
 IMPORT_TIME = ("-X", "importtime")
 
+_T = TypeVar("_T")
 ImportRow = tuple[str, int, int]
 """(module, self µs, cumulative µs) of one ``-X importtime`` line; nested names indented."""
 
@@ -149,6 +159,18 @@ def _total_ms(rows: list[ImportRow]) -> float:
     return sum(cumulative for name, _, cumulative in rows if not name.startswith(" ")) / 1000
 
 
+def _app_bytecode_cached() -> bool:
+    source = REPO_ROOT / "shared" / "app.py"
+    return Path(importlib.util.cache_from_source(str(source))).exists()
+
+
+def _alternate(rounds: int, sides: Sequence[tuple[list[_T], Callable[[], _T]]]) -> None:
+    """Run each side ``rounds`` times, in turns (AB, then BA, ...), keeping each one's results."""
+    for number in range(rounds):
+        for samples, side in in_turn(number, sides):
+            samples.append(side())
+
+
 def run(rounds: int) -> dict[str, Any]:
     with running_storage() as storage:
         asyncio.run(_create_tables(storage.connection_string))
@@ -159,33 +181,48 @@ def run(rounds: int) -> dict[str, Any]:
             (host, lambda: _host_first_201(storage, token)),
             (raw, lambda: _raw_first_insert(storage)),
         ]
-        for number in range(rounds):
-            for samples, side in sides if number % 2 == 0 else sides[::-1]:
-                samples.append(side())
-        host_imports = _imports_by_first_answer(
-            lambda options, stderr: _host_first_201(storage, token, options, stderr)
-        )
-        raw_imports = _imports_by_first_answer(
-            lambda options, stderr: _raw_first_insert(storage, options, stderr)
-        )
+        _alternate(rounds, sides)
+        host_imports: list[list[ImportRow]] = []
+        raw_imports: list[list[ImportRow]] = []
+        spawned: list[tuple[list[list[ImportRow]], Callable[[], list[ImportRow]]]] = [
+            (
+                host_imports,
+                lambda: _imports_by_first_answer(
+                    lambda options, stderr: _host_first_201(storage, token, options, stderr)
+                ),
+            ),
+            (
+                raw_imports,
+                lambda: _imports_by_first_answer(
+                    lambda options, stderr: _raw_first_insert(storage, options, stderr)
+                ),
+            ),
+        ]
+        _alternate(IMPORT_RUNS, spawned)
     app_imports: list[list[ImportRow]] = []
     floor_imports: list[list[ImportRow]] = []
-    pair = [(app_imports, "import add_photo"), (floor_imports, "import azure.data.tables.aio")]
-    for number in range(3):
-        for imports, statement in pair if number % 2 == 0 else pair[::-1]:
-            imports.append(_import_times(statement))
+    _alternate(
+        IMPORT_RUNS,
+        [
+            (app_imports, lambda: _import_times("import add_photo")),
+            (floor_imports, lambda: _import_times("import azure.data.tables.aio")),
+        ],
+    )
     app_ms = median([_total_ms(rows) for rows in app_imports])
     floor_ms = median([_total_ms(rows) for rows in floor_imports])
-    in_floor = {name.strip() for name, _, _ in raw_imports}
-    top = sorted(host_imports, key=lambda row: row[2], reverse=True)[:TOP_IMPORTS]
+    host_ms = median([_total_ms(rows) for rows in host_imports])
+    raw_ms = median([_total_ms(rows) for rows in raw_imports])
+    in_floor = {name.strip() for name, _, _ in raw_imports[-1]}
+    top = sorted(host_imports[-1], key=lambda row: row[2], reverse=True)[:TOP_IMPORTS]
     return {
         "rounds": rounds,
+        "app_bytecode_cached": _app_bytecode_cached(),
         "host_first_201_ms": round(median(host) * 1000, 1),
         "raw_first_insert_ms": round(median(raw) * 1000, 1),
         "ratio": ratio(median(host), median(raw)),
-        "host_imports_by_first_201_ms": round(_total_ms(host_imports), 1),
-        "raw_imports_by_first_insert_ms": round(_total_ms(raw_imports), 1),
-        "imports_by_first_answer_ratio": ratio(_total_ms(host_imports), _total_ms(raw_imports)),
+        "host_imports_by_first_201_ms": round(host_ms, 1),
+        "raw_imports_by_first_insert_ms": round(raw_ms, 1),
+        "imports_by_first_answer_ratio": ratio(host_ms, raw_ms),
         "import_add_photo_ms": round(app_ms, 1),
         "import_raw_client_ms": round(floor_ms, 1),
         "import_ratio": ratio(app_ms, floor_ms),
@@ -202,7 +239,8 @@ def main() -> None:
     args = parser.parse_args()
     where = machine()
     figures = run(max(1, args.rounds))
-    print(f"{figures['rounds']} rounds per side, medians")
+    cached = "cached" if figures["app_bytecode_cached"] else "compiled at every spawn"
+    print(f"{figures['rounds']} rounds per side, medians; the app's bytecode: {cached}")
     print_table(
         ["what", "ms", "floor", "floor ms", "ratio"],
         [
@@ -229,7 +267,7 @@ def main() -> None:
             ],
         ],
     )
-    print("the host's largest cumulative import costs by its first 201 (ms, one run; *: the")
+    print("the host's largest cumulative import costs by its first 201 (ms, last run; *: the")
     print("raw floor imports it too):")
     for name, cumulative, shared in figures["host_top_imports_cumulative_ms"]:
         print(f"  {cumulative:8.1f} {'*' if shared else ' '} {name}")
