@@ -64,11 +64,11 @@ ANONYMOUS_OPERATIONS: Final[Mapping[str, str]] = {
     "openapi_document": "shared.openapi",
 }
 """The operations that need neither a token nor settings, by route-table name: the function
-of that name in that module, imported when the operation first runs (``anonymous_operation``)."""
+of that name in that module, imported when the operation first runs (``_anonymous_operation``)."""
 
 
 @functools.cache
-def anonymous_operation(name: str) -> AnonymousOperation | None:
+def _anonymous_operation(name: str) -> AnonymousOperation | None:
     """The anonymous operation ``name`` (its module imported on first use), or None."""
     module = ANONYMOUS_OPERATIONS.get(name)
     if module is None:
@@ -171,7 +171,7 @@ class PhotoApp:
             from shared.batch import serve_batch  # imported with the first batch
 
             return await serve_batch(req, found.target, ids, self.serve)
-        anonymous = anonymous_operation(found.operation)
+        anonymous = _anonymous_operation(found.operation)
         if anonymous is not None:
             return await anonymous(req, found.target, ids)
         handlers = await self._get_handlers()
