@@ -6,20 +6,25 @@ generic ``500`` carrying the request id. The handlers (``shared.handlers``) are 
 use, never at import, inside the configuration guard: a missing setting or an SDK refusing one is
 a logged configuration error and a ``500``, the same for every request until it is fixed.
 Anonymous operations (the OpenAPI and ``$metadata`` documents, the fallback's ``404`` / ``405``) need no settings.
+
+Importing this module (what every function folder does) imports only what a photo request
+needs: ``$batch``, the documents and the Graph directory are imported when they first run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Final
 
 import azure.functions as func
 
 from shared.auth.directory import ChainDirectory, Directory, TokenSeenDirectory
 from shared.auth.signing_keys import JwksKeySource
 from shared.auth.tokens import TokenValidator
-from shared.batch import serve_batch
 from shared.config import ConfigError, Settings, load_process_settings
 from shared.graph.errors import (
     BadRequest,
@@ -37,9 +42,7 @@ from shared.graph.responses import (
     render_error,
     request_ids,
 )
-from shared.metadata import metadata_document
 from shared.models import CONTROL_CHARACTERS_RULE, has_control_character, is_unicode
-from shared.openapi import openapi_document
 from shared.operations import Operation, PhotoHandlers
 from shared.routes import (
     BATCH_OPERATION,
@@ -56,11 +59,22 @@ logger = logging.getLogger(__name__)
 
 AnonymousOperation = Callable[[func.HttpRequest, Target, RequestIds], Awaitable[func.HttpResponse]]
 
-ANONYMOUS_OPERATIONS: Mapping[str, AnonymousOperation] = {
-    "metadata_document": metadata_document,
-    "openapi_document": openapi_document,
+ANONYMOUS_OPERATIONS: Final[Mapping[str, str]] = {
+    "metadata_document": "shared.metadata",
+    "openapi_document": "shared.openapi",
 }
-"""The operations that need neither a token nor settings, by route-table name."""
+"""The operations that need neither a token nor settings, by route-table name: the function
+of that name in that module, imported when the operation first runs (``_anonymous_operation``)."""
+
+
+@functools.cache
+def _anonymous_operation(name: str) -> AnonymousOperation | None:
+    """The anonymous operation ``name`` (its module imported on first use), or None."""
+    module = ANONYMOUS_OPERATIONS.get(name)
+    if module is None:
+        return None
+    operation: AnonymousOperation = getattr(importlib.import_module(module), name)
+    return operation
 
 
 def build_handlers(settings: Settings) -> PhotoHandlers:
@@ -154,8 +168,10 @@ class PhotoApp:
         self, found: RouteMatch, req: func.HttpRequest, ids: RequestIds
     ) -> func.HttpResponse:
         if found.operation == BATCH_OPERATION:  # each item authenticates itself
+            from shared.batch import serve_batch  # imported with the first batch
+
             return await serve_batch(req, found.target, ids, self.serve)
-        anonymous = ANONYMOUS_OPERATIONS.get(found.operation)
+        anonymous = _anonymous_operation(found.operation)
         if anonymous is not None:
             return await anonymous(req, found.target, ids)
         handlers = await self._get_handlers()

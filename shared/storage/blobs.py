@@ -2,7 +2,9 @@
 
 Blob names are unique per upload (``blob_name``): a new photo never overwrites the bytes a
 reader may be fetching, and the table rows say which blobs are current. The container is
-created lazily, once per process, when an upload finds it missing.
+created lazily, once per process, when an upload finds it missing. The client is opened on
+the first blob call, so the blob SDK (a fifth of a second to import) stays off a process that
+only adds photos.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from azure.storage.blob import ContentSettings
     from azure.storage.blob.aio import ContainerClient
 
+from shared.graph.errors import InternalServerError
 from shared.storage.failures import summary
 
 logger = logging.getLogger(__name__)
@@ -32,12 +35,27 @@ def blob_name(user_key: str, upload_id: str, name: str) -> str:
 
 
 class PhotoBlobs:
-    """The container of photo bytes. Create once per process; share across requests."""
+    """The container of photo bytes. Create once per process; share across requests.
 
-    def __init__(self, container: ContainerClient) -> None:
-        self._container = container
+    ``connect`` opens the ``ContainerClient``; it is called once, on the first blob call. A
+    setting it refuses (``ValueError``) is logged as a configuration error and is a ``500``.
+    """
+
+    def __init__(self, connect: Callable[[], ContainerClient]) -> None:
+        self._connect = connect
+        self._client: ContainerClient | None = None
         self._lock = asyncio.Lock()
         self._created = 0
+
+    @property
+    def _container(self) -> ContainerClient:
+        if self._client is None:
+            try:
+                self._client = self._connect()
+            except ValueError as error:
+                logger.error("graph-photos is misconfigured: the blob container: %s", error)
+                raise InternalServerError("The service is not configured correctly.") from None
+        return self._client
 
     async def upload(self, name: str, data: bytes, content_type: str) -> None:
         """Store ``data`` as the new blob ``name`` (never an existing one)."""
@@ -89,7 +107,9 @@ class PhotoBlobs:
                 logger.warning("Could not delete a replaced photo blob: %s", type(result).__name__)
 
     async def aclose(self) -> None:
-        await self._container.close()
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()
 
     async def _create_container(self, created_before: int) -> None:
         async with self._lock:

@@ -137,7 +137,8 @@ def create_container_client(
 
     Like ``create_table_client``: a connection string (its ``BlobEndpoint``, or the account's
     default one) needs no ``credential``; ``blob_service_uri`` needs one. The blob SDK is
-    imported here, when the store is opened, not when the app is imported.
+    imported here, on the store's first blob call (``shared.storage.blobs``), not when the app
+    is imported or the store opened.
     """
     from azure.storage.blob.aio import ContainerClient
 

@@ -28,8 +28,9 @@ Time limits (the Functions HTTP limit is 230 s; Graph SDKs wait ~100 s; we answe
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -111,7 +112,9 @@ def open_photo_store(
     if settings.table_service_uri is not None and credential is None:
         credential = owned = default_credential(settings)
     table = create_table_client(settings, credential, connection_verify=connection_verify)
-    container = create_container_client(settings, credential, connection_verify=connection_verify)
+    container = functools.partial(
+        create_container_client, settings, credential, connection_verify=connection_verify
+    )
     return TablePhotoStore(
         table,
         container,
@@ -125,15 +128,16 @@ class TablePhotoStore:
     """Photos in one Table Storage table, their bytes in one blob container. Create once per
     process; share across requests.
 
-    ``container`` None makes a store of photo rows only (tests of the table half): its media
-    calls raise ``RuntimeError``. ``credential``, if given, is the clients' credential and is
+    ``container`` opens the blob ``ContainerClient`` on the first blob call (``PhotoBlobs``);
+    None makes a store of photo rows only (tests of the table half): its media calls raise
+    ``RuntimeError``. ``credential``, if given, is the clients' credential and is
     closed with the store.
     """
 
     def __init__(
         self,
         table: TableClient,
-        container: ContainerClient | None = None,
+        container: Callable[[], ContainerClient] | None = None,
         *,
         deadline: float = STORE_DEADLINE,
         credential: AsyncTokenCredential | None = None,

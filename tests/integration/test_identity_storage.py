@@ -9,13 +9,10 @@ client trusts the test's self-signed certificate through ``connection_verify`` o
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -31,6 +28,7 @@ from shared.storage.photo_store import Image
 from shared.storage.table_client import create_table_client
 from shared.storage.table_store import TablePhotoStore, open_photo_store
 from shared.storage.transaction import submit_transaction
+from tests.python_process import run_python
 from tests.self_signed import CertificateFiles, write_self_signed
 from tests.store_calls import add_photo
 
@@ -40,7 +38,6 @@ USER = "alice@contoso.com"
 PHOTO = ProfilePhotoIn(height=6, width=5)
 STORAGE_SCOPE = "https://storage.azure.com/.default"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class AzuriteTokens:
@@ -201,15 +198,7 @@ def test_identity_mode_needs_a_credential_and_a_connection_string_none(
 
 
 def _run_python(code: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    run_python("-c", textwrap.dedent(code))
 
 
 def test_azure_identity_is_imported_only_in_identity_mode() -> None:
