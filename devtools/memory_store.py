@@ -65,9 +65,8 @@ class MemoryPhotoStore:
         existing = photos.get(photo.photo_id)
         if existing is not None:
             return _same_request(existing, photo)
-        added = sum(
-            1 for stored in photos.values() if stored.photo.id not in self._size_ids(photo.user_key)
-        )
+        # The profile photo's sizes share the dict but are not added photos.
+        added = len(photos) - len(self._size_ids(photo.user_key) & photos.keys())
         if added >= self._limit:
             raise PhotoLimitReached(self._limit)
         stored = Photo(photo.photo_id, photo.height, photo.width, photo.created_at)
