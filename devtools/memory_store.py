@@ -65,10 +65,7 @@ class MemoryPhotoStore:
         existing = photos.get(photo.photo_id)
         if existing is not None:
             return _same_request(existing, photo)
-        added = sum(
-            1 for stored in photos.values() if stored.photo.id not in self._size_ids(photo.user_key)
-        )
-        if added >= self._limit:
+        if self._added_count(photo.user_key, photos) >= self._limit:
             raise PhotoLimitReached(self._limit)
         stored = Photo(photo.photo_id, photo.height, photo.width, photo.created_at)
         claim = photo.idempotency
@@ -80,9 +77,12 @@ class MemoryPhotoStore:
         )
         return stored
 
-    def _size_ids(self, user_key: str) -> set[str]:
+    def _added_count(self, user_key: str, photos: dict[str, _Stored]) -> int:
+        """How many of ``photos`` were added: the profile photo's sizes share the dict."""
         profile = self._profiles.get(user_key)
-        return set() if profile is None else {size.id for size in profile.sizes}
+        if profile is None:
+            return len(photos)
+        return len(photos) - len({size.id for size in profile.sizes} & photos.keys())
 
     async def get(self, user_key: str, photo_id: str) -> Photo | None:
         self.calls["get"] += 1

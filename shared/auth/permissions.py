@@ -145,7 +145,7 @@ def _is_own(principal: Principal, path_user: str) -> bool:
     if not path_user.isascii():
         return False
     wanted = user_key(path_user)
-    return any(
-        name is not None and name.isascii() and user_key(name) == wanted
-        for name in (principal.object_id, principal.upn)
-    )
+    for name in (principal.object_id, principal.upn):  # a loop: no generator per request
+        if name is not None and name.isascii() and user_key(name) == wanted:
+            return True
+    return False

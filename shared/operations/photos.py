@@ -71,11 +71,16 @@ class PhotoOperations(OperationsBase):
             )
         idempotency_key = parse_idempotency_key(req.headers.get(IDEMPOTENCY_HEADER))
         root = self._base_url(req, target)  # a bad Host is a 400 before anything is stored
+        caller = (
+            ""
+            if idempotency_key is None
+            else caller_identity(principal.object_id, principal.app_id)
+        )
         new = decide_new_photo(
             user.key,
             user.name,
             photo_in,
-            caller=caller_identity(principal.object_id, principal.app_id),
+            caller=caller,
             idempotency_key=idempotency_key,
             request_id=ids.request_id,
             now=self._clock(),
@@ -170,7 +175,8 @@ def decide_new_photo(
 ) -> NewPhoto:
     """The photo to store: the client's id, else one derived from the idempotency key, else new.
 
-    ``caller`` (``shared.idempotency.caller_identity``) owns the key together with the user.
+    ``caller`` (``shared.idempotency.caller_identity``) owns the key together with the user;
+    without a key nothing is scoped to it (``add_photo`` then passes ``""``).
     """
     claim = None
     if idempotency_key is not None:
