@@ -1,4 +1,4 @@
-"""The dev host's console lines: every line, in order, in one write per event loop turn."""
+"""The dev host's console lines: every line, in order, one write for the lines of an interval."""
 
 from __future__ import annotations
 
@@ -38,29 +38,29 @@ def test_without_a_running_loop_each_line_is_written_at_once() -> None:
     assert (stream.writes, stream.flushes) == (2, 2)
 
 
-def test_lines_of_one_loop_turn_are_one_write_at_its_end() -> None:
+def test_lines_of_one_interval_are_one_write_at_its_end() -> None:
     stream = _CountingStream()
-    console = ConsoleLines(stream)
+    console = ConsoleLines(stream, interval=0.01)
 
     async def requests() -> list[str]:
         for number in range(3):
             console(f"[stamp] add_photo: POST /api/me/photos -> 201 ({number} ms)")
-        written_in_turn = stream.getvalue()
-        await asyncio.sleep(0)  # the loop runs the write scheduled in the first call
-        await asyncio.sleep(0)
-        console("next turn")
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        return [written_in_turn, stream.getvalue()]
+            await asyncio.sleep(0)
+        written_early = stream.getvalue()
+        await asyncio.sleep(0.05)
+        written_once = stream.getvalue()
+        console("later")
+        await asyncio.sleep(0.05)
+        return [written_early, written_once]
 
-    in_turn, after = asyncio.run(requests())
-    assert in_turn == ""
-    assert after.splitlines() == [
+    early, once = asyncio.run(requests())
+    assert early == ""
+    assert once.splitlines() == [
         "[stamp] add_photo: POST /api/me/photos -> 201 (0 ms)",
         "[stamp] add_photo: POST /api/me/photos -> 201 (1 ms)",
         "[stamp] add_photo: POST /api/me/photos -> 201 (2 ms)",
-        "next turn",
     ]
+    assert stream.getvalue().splitlines()[-1] == "later"
     assert (stream.writes, stream.flushes) == (2, 2)
 
 
@@ -70,7 +70,7 @@ def test_flush_writes_lines_kept_when_the_loop_stopped() -> None:
     loop = asyncio.new_event_loop()
     try:
         loop.call_soon(console, "Functions host stopping (SIGTERM)")
-        loop.call_soon(loop.stop)  # the loop stops before the write scheduled by the line
+        loop.call_soon(loop.stop)  # the loop stops before the line's write is due
         loop.run_forever()
     finally:
         loop.close()
