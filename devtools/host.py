@@ -51,6 +51,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from devtools.console_lines import ConsoleLines
 from devtools.cors import CorsPolicy
 from devtools.dispatcher import Console, Dispatcher
 from devtools.functions_app import FunctionAppError, FunctionsApp, load_functions_app
@@ -146,10 +147,6 @@ def _stop_signals() -> Iterator[asyncio.Future[str]]:
             loop.remove_signal_handler(number)
 
 
-def _print_line(text: str) -> None:
-    print(text, flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parse_arguments(argv)
     logging.basicConfig(
@@ -176,13 +173,16 @@ def main(argv: list[str] | None = None) -> int:
         request_headers_timeout=args.request_headers_timeout,
         min_body_rate_grace=args.min_body_rate_grace,
     )
+    console = ConsoleLines(sys.stdout)
     try:
         asyncio.run(
-            serve(functions_app, host=args.host, port=args.port, console=_print_line, limits=limits)
+            serve(functions_app, host=args.host, port=args.port, console=console, limits=limits)
         )
     except OSError as error:
         logger.error("Cannot listen on %s:%s: %s", args.host, args.port, error)
         return 1
+    finally:
+        console.flush()
     return 0
 
 
