@@ -18,10 +18,6 @@ annotations (OData JSON 4.01: ``@odata.context``, ``@odata.etag``, ``@odata.id``
 ``@namespace.term`` and ``property@namespace.term``) are ignored, so an object an SDK read can be
 posted back; ``@odata.type`` is the one annotation checked. A name that is no annotation (no
 namespace: ``@foo``) is an unknown property, still ``400``.
-
-The usual body (``@odata.type`` optional, ``height``, ``width``) is read by one pattern instead of
-the JSON decoder, to the very properties the decoder gives (``tests/unit/test_body_common_path.py``
-holds the two to each other); pydantic validates both the same way.
 """
 
 from __future__ import annotations
@@ -54,35 +50,6 @@ _SHOW_MAX = 40
 _ANNOTATION = re.compile(r"[^@]*@[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:#\w+)?")
 """``@namespace.term`` (an optional ``#qualifier``), alone or after a property name."""
 _CHECKED_ANNOTATION = "@odata.type"
-
-
-def _json_tokens(*tokens: bytes) -> bytes:
-    """A pattern of ``tokens`` in order, JSON whitespace around each (not ``\\s``: it has
-    ``\\v`` and ``\\f`` too), matched possessively: no token starts with whitespace, so
-    nothing is lost, and a long run of it is never backtracked into."""
-    whitespace = rb"[ \t\r\n]*+"
-    return whitespace + whitespace.join(tokens) + whitespace
-
-
-_COMMON_BODY: Final = re.compile(
-    _json_tokens(
-        rb"\{",
-        rb'(?P<type>"@odata\.type"',
-        b":",
-        b'"' + re.escape(PROFILE_PHOTO_TYPE.encode()) + b'"',
-        b",)?",
-        b'"height"',
-        b":",
-        rb"(?P<height>[1-9][0-9]{0,9})",
-        b",",
-        b'"width"',
-        b":",
-        rb"(?P<width>[1-9][0-9]{0,9})",
-        rb"\}",
-    )
-)
-"""The usual body, e.g. ``{"@odata.type": "#microsoft.graph.profilePhoto", "height": 6,
-"width": 5}``: ``_common_properties`` reads it without a JSON decode."""
 _NAMED_UNKNOWN = 3
 """Unknown properties named in a message; the rest are counted."""
 
@@ -112,41 +79,20 @@ def parse_photo(content_type: str | None, body: bytes) -> ProfilePhotoIn:
         raise RequestEntityTooLarge(
             f"The request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES} bytes."
         )
-    properties = _common_properties(body)
-    if properties is None:
-        properties = _decoded_properties(body)
-    try:
-        return ProfilePhotoIn.model_validate(properties)
-    except ValidationError as error:
-        raise BadRequest(_describe(error)) from None
-
-
-def _common_properties(body: bytes) -> dict[str, object] | None:
-    """The properties of the usual body (``@odata.type`` optional, then ``height`` and
-    ``width`` as plain integers, JSON whitespace anywhere) read without a JSON decode: the
-    very dict ``_decoded_properties`` returns for it. None for any other body."""
-    found = _COMMON_BODY.fullmatch(body)
-    if found is None:
-        return None
-    properties: dict[str, object] = {}
-    if found["type"] is not None:
-        properties[_CHECKED_ANNOTATION] = PROFILE_PHOTO_TYPE
-    properties.update(height=int(found["height"]), width=int(found["width"]))
-    return properties
-
-
-def _decoded_properties(body: bytes) -> dict[str, Any]:
-    """The body's JSON object, its instance annotations other than ``@odata.type`` left out."""
     document = _load_json(body, _PHOTO_DECODER)
     if not isinstance(document, dict):
         raise BadRequest(
             f"The request body must be a JSON object ({_TYPE_NAME}); got {_show(document)}."
         )
-    return {
+    properties = {
         name: value
         for name, value in document.items()
         if "@" not in name or name == _CHECKED_ANNOTATION or not _ANNOTATION.fullmatch(name)
     }
+    try:
+        return ProfilePhotoIn.model_validate(properties)
+    except ValidationError as error:
+        raise BadRequest(_describe(error)) from None
 
 
 def json_document(content_type: str | None, body: bytes) -> object:
