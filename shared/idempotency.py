@@ -28,7 +28,6 @@ and rotate (rotating it would turn repeats into second photos).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import uuid
@@ -84,7 +83,6 @@ def _bad() -> BadRequest:
     )
 
 
-@functools.lru_cache(maxsize=1024)  # every request asks; a process sees few callers
 def caller_identity(object_id: str | None, app_id: str | None) -> str:
     """Who a key belongs to: the token's client app and its user or service principal."""
     return json.dumps([(app_id or "").lower(), (object_id or "").lower()])
